@@ -1,0 +1,4 @@
+"""The Seeker Ledger domain: the account aggregate, its rules and policies.
+
+Nothing here knows about click, SQL or printing.
+"""

@@ -1,0 +1,54 @@
+"""The domain's exception family; the CLI maps each kind to one exit code."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+
+class SeekerLedgerError(Exception):
+    """Base class of every expected failure of Seeker Ledger."""
+
+
+class BadValue(SeekerLedgerError):
+    """A value given to a command is malformed or out of range."""
+
+
+class NotFound(SeekerLedgerError):
+    """No such seeker or application."""
+
+
+class SeekerNotFound(NotFound):
+    """The seeker id names no account."""
+
+    def __init__(self, seeker_id: object) -> None:
+        super().__init__(f"no such seeker: {seeker_id}")
+
+
+class ApplicationNotFound(NotFound):
+    """The account has no application with that number."""
+
+    def __init__(self, seeker_id: object, application_id: str) -> None:
+        super().__init__(f"seeker {seeker_id} has no application {application_id}")
+
+
+class Refused(SeekerLedgerError):
+    """The state machine or the policy does not allow the command."""
+
+    def __init__(
+        self, message: str, *, state: str | None = None, allowed: Sequence[str] = ()
+    ) -> None:
+        super().__init__(message)
+        self.state = state
+        self.allowed = list(allowed)
+
+
+class Conflict(SeekerLedgerError):
+    """The account changed concurrently and the retry failed too."""
+
+
+class PolicyFileError(BadValue):
+    """A policy file is missing, malformed, or has unknown keys or bad values."""
+
+
+class StorageError(SeekerLedgerError):
+    """The event store is unavailable or misconfigured."""

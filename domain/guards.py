@@ -1,0 +1,208 @@
+"""The policy guards the state machines name in their ``cond=``.
+
+Each guard answers ``None`` when the rule holds, or the refusal, naming the
+rule and the policy, when it does not. They read the account and the
+command's arguments and never change anything.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Callable, Mapping
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any
+
+from domain.policy import WITHDRAWAL_REASONS
+from domain.timerules import days_between
+
+if TYPE_CHECKING:
+    from domain.seeker import Seeker
+
+Guard = Callable[["Seeker", Mapping[str, Any]], "str | None"]
+GUARDS: dict[str, Guard] = {}
+POLICY_ONLY: set[str] = set()
+"""Guards that read only the account's policy: a command they refuse is not
+listed among the commands allowed to that account at all."""
+
+
+def guard(function: Guard) -> Guard:
+    GUARDS[function.__name__] = function
+    return function
+
+
+def policy_guard(function: Guard) -> Guard:
+    POLICY_ONLY.add(function.__name__)
+    return guard(function)
+
+
+@policy_guard
+def policy_offers_pausing(account: Seeker, _: Mapping[str, Any]) -> str | None:
+    if account.policy.pausing:
+        return None
+    return f"policy {account.policy.name} does not offer pausing"
+
+
+@policy_guard
+def policy_has_advisors(account: Seeker, _: Mapping[str, Any]) -> str | None:
+    if account.policy.advisors:
+        return None
+    return f"policy {account.policy.name} has no advisors"
+
+
+@guard
+def channel_offered(account: Seeker, arguments: Mapping[str, Any]) -> str | None:
+    channel = arguments.get("channel")
+    has_advisor = account.advisor is not None
+    offered = account.policy.channels_for_withdrawal(has_advisor=has_advisor)
+    if channel in offered:
+        return None
+    when = ""
+    if account.policy.advisors:
+        when = " with an advisor assigned" if has_advisor else " without an advisor"
+    return (
+        f"withdrawal by {channel} is not offered{when} "
+        f"(policy {account.policy.name}: {', '.join(offered)})"
+    )
+
+
+@guard
+def reason_given(account: Seeker, arguments: Mapping[str, Any]) -> str | None:
+    reason = arguments.get("reason")
+    if reason is None:
+        if account.policy.withdrawal_reason_required:
+            return (
+                f"a withdrawal reason is required (policy {account.policy.name}: "
+                f"{', '.join(WITHDRAWAL_REASONS)})"
+            )
+        return None
+    if reason not in WITHDRAWAL_REASONS:
+        return f"unknown withdrawal reason {reason!r} ({', '.join(WITHDRAWAL_REASONS)})"
+    return None
+
+
+def same_name(given: str, registered: str) -> bool:
+    """Names match regardless of width, case and spacing (山田 太郎 = 山田太郎)."""
+
+    def normal(name: str) -> str:
+        return "".join(unicodedata.normalize("NFKC", name).casefold().split())
+
+    return normal(given) == normal(registered)
+
+
+@guard
+def identity_verified(account: Seeker, arguments: Mapping[str, Any]) -> str | None:
+    channel = arguments.get("channel")
+    if channel not in account.policy.identity_check_channels:
+        return None
+    rule = (
+        f"identity check failed for withdrawal by {channel} "
+        f"(policy {account.policy.name})"
+    )
+    name: str | None = arguments.get("verify_name")
+    birth_date: date | None = arguments.get("verify_birth_date")
+    if name is None or birth_date is None:
+        return (
+            f"identity check required for withdrawal by {channel}: give "
+            f"--verify-name and --verify-birth-date (policy {account.policy.name})"
+        )
+    personal = account.personal
+    if personal is None or personal.name is None:
+        return f"{rule}: no identity on record"
+    if not same_name(name, personal.name):
+        return f"{rule}: full name does not match the registration"
+    if birth_date != personal.birth_date:
+        return f"{rule}: birth date does not match the registration"
+    return None
+
+
+@guard
+def no_open_self_application(account: Seeker, _: Mapping[str, Any]) -> str | None:
+    if not account.policy.self_application_blocks_withdrawal:
+        return None
+    for application in account.open_applications:
+        if application.route == "self":
+            return (
+                f"open self-application {application.id} blocks withdrawal "
+                f"(policy {account.policy.name})"
+            )
+    return None
+
+
+@guard
+def reinstatement_allowed(account: Seeker, arguments: Mapping[str, Any]) -> str | None:
+    policy = account.policy
+    at: datetime = arguments["at"]
+    assisted: bool = arguments.get("assisted", False)
+    if assisted:
+        if policy.assisted_reinstatement:
+            return None
+        return (
+            f"policy {policy.name} does not reinstate accounts: "
+            "the seeker registers again as a new account"
+        )
+    if policy.self_reinstatement_days is None:
+        if policy.assisted_reinstatement:
+            return (
+                f"policy {policy.name} has no self-service reinstatement "
+                "(staff may reinstate with --assisted)"
+            )
+        return (
+            f"policy {policy.name} does not reinstate accounts: "
+            "the seeker registers again as a new account"
+        )
+    assert account.withdrawn_at is not None
+    day = days_between(account.withdrawn_at, at, policy.zone)
+    if day <= policy.self_reinstatement_days:
+        return None
+    staff = (
+        " (staff may reinstate with --assisted)"
+        if policy.assisted_reinstatement
+        else ""
+    )
+    return (
+        f"self-service reinstatement closed: day {day} after the withdrawal, "
+        f"the limit is {policy.self_reinstatement_days} days "
+        f"(policy {policy.name}){staff}"
+    )
+
+
+@guard
+def purge_due(account: Seeker, arguments: Mapping[str, Any]) -> str | None:
+    if arguments.get("reason") != "retention_expired":
+        return None
+    due = account.purge_due_at
+    if due is None:
+        return f"policy {account.policy.name} sets no retention period to expire"
+    if arguments["at"] < due:
+        return (
+            f"retention has not expired: purge is due at {due.isoformat()} "
+            f"(policy {account.policy.name})"
+        )
+    return None
+
+
+@guard
+def interview_ahead(account: Seeker, arguments: Mapping[str, Any]) -> str | None:
+    application = arguments["application"]
+    at: datetime = arguments["at"]
+    if application.interview_at is None or application.interview_at > at:
+        return None
+    return (
+        f"the interview at {application.interview_at.isoformat()} has already "
+        "taken place; close the application instead"
+    )
+
+
+def withdrawal_timing(account: Seeker) -> str:
+    """Where the seeker stood in their job search when they left (for reports)."""
+    if not account.applications:
+        return "no_applications"
+    open_applications = account.open_applications
+    if not open_applications:
+        return "between_selections"
+    scheduled = [a for a in open_applications if a.status == "interview_scheduled"]
+    if not scheduled:
+        return "during_screening"
+    if any(a.final_round for a in scheduled):
+        return "final_stage"
+    return "interview_scheduled"

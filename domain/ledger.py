@@ -1,0 +1,279 @@
+"""The application service: load an account, run one command, save its events.
+
+Thin by design (no printing, no click): it resolves business time, retries a
+save that lost an optimistic-concurrency race once, and rebuilds accounts and
+their history as they stood at past times.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any, ClassVar, TypeVar
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.domain import DomainEvent
+from eventsourcing.persistence import IntegrityError, JSONTranscoder
+
+from domain import transcodings
+from domain.errors import BadValue, Conflict, SeekerNotFound
+from domain.policy import CHANNELS, Policy
+from domain.seeker import Seeker
+from domain.timerules import check_business_time, parse_instant, utcnow
+from domain.values import PersonalData
+
+T = TypeVar("T")
+BACKDATED_AFTER_HOURS = 24
+SNAPSHOT_INTERVAL = 100
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a command did: the account after it, and the events it recorded."""
+
+    seeker: Seeker
+    events: list[str]
+    result: Any = None
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    version: int
+    type: str
+    occurred_at: datetime
+    recorded_at: datetime
+    actor: str
+    from_state: str | None
+    to_state: str
+    details: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def backdated(self) -> bool:
+        return (
+            self.recorded_at - self.occurred_at
+        ).total_seconds() > BACKDATED_AFTER_HOURS * 3600
+
+
+_NOT_DETAILS = frozenset(
+    {
+        "originator_id",
+        "originator_version",
+        "originator_topic",
+        "timestamp",
+        "occurred_at",
+        "actor",
+        "personal",
+    }
+)
+
+
+def event_details(event: DomainEvent) -> dict[str, Any]:
+    """An event's non-personal fields, for the audit trail."""
+    details: dict[str, Any] = {}
+    for key, value in vars(event).items():
+        if key in _NOT_DETAILS:
+            continue
+        if key == "policy":
+            details["policy"] = value["name"]
+            continue
+        details[key] = value
+    return details
+
+
+class SeekerLedger(Application[UUID]):
+    """Seeker Ledger's event-sourced application."""
+
+    name = "seekers"
+    snapshotting_intervals: ClassVar[dict[type[Any], int]] = {Seeker: SNAPSHOT_INTERVAL}
+
+    def __init__(
+        self,
+        env: dict[str, str] | None = None,
+        *,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        super().__init__(env)
+        self.clock = clock
+
+    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
+        super().register_transcodings(transcoder)
+        for transcoding in transcodings.ALL:
+            transcoder.register(transcoding())
+
+    # -- writing ---------------------------------------------------------
+
+    def register(
+        self,
+        *,
+        policy: Policy,
+        name: str,
+        email: str,
+        birth_date: date,
+        phone: str | None,
+        channel: str | None,
+        advisor: str | None,
+        actor: str,
+        at: str | None = None,
+    ) -> Outcome:
+        occurred_at = self._business_time(at, policy, not_before=None)
+        personal = _registration_personal_data(name, email, birth_date, phone)
+        if birth_date >= occurred_at.astimezone(policy.zone).date():
+            raise BadValue(f"birth date {birth_date} is not in the past")
+        if channel is not None and channel not in CHANNELS:
+            raise BadValue(f"channel must be one of {', '.join(CHANNELS)}")
+        seeker = Seeker.register(
+            occurred_at=occurred_at,
+            actor=actor,
+            policy=policy,
+            personal=personal,
+            channel=channel,
+            advisor=advisor,
+        )
+        self.save(seeker)
+        return Outcome(seeker=seeker, events=["Registered"], result=seeker.id)
+
+    def execute(
+        self,
+        seeker_id: UUID,
+        command: Callable[[Seeker, datetime], T],
+        *,
+        at: str | None = None,
+    ) -> Outcome:
+        """Run ``command`` on the account and save what it recorded.
+
+        If another process saved the account first, the store refuses this
+        save; the account is reloaded and the command, rules included, runs
+        once more before the conflict is reported.
+        """
+        for attempt in (1, 2):
+            seeker = self.get_seeker(seeker_id)
+            occurred_at = self._business_time(
+                at, seeker.policy, not_before=seeker.last_occurred_at
+            )
+            result = command(seeker, occurred_at)
+            names = [type(event).__name__ for event in seeker.pending_events]
+            try:
+                self.save(seeker)
+            except IntegrityError:
+                if attempt == 2:
+                    raise Conflict(
+                        f"seeker {seeker_id} changed while this command ran, "
+                        "and the retry was overtaken too; try again"
+                    ) from None
+                continue
+            return Outcome(seeker=seeker, events=names, result=result)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    # -- reading ---------------------------------------------------------
+
+    def get_seeker(self, seeker_id: UUID) -> Seeker:
+        try:
+            seeker: object = self.repository.get(seeker_id)
+        except AggregateNotFoundError:
+            raise SeekerNotFound(seeker_id) from None
+        if not isinstance(seeker, Seeker):
+            raise SeekerNotFound(seeker_id)
+        return seeker
+
+    def stream(self, seeker_id: UUID) -> list[DomainEvent]:
+        events = list(self.events.get(seeker_id))
+        if not events:
+            raise SeekerNotFound(seeker_id)
+        return events  # type: ignore[return-value]
+
+    def seeker_as_of(
+        self,
+        seeker_id: UUID,
+        *,
+        as_of: datetime | None = None,
+        known_at: datetime | None = None,
+    ) -> Seeker | None:
+        """The account rebuilt from the events that had occurred by ``as_of``
+        and been recorded by ``known_at``; ``None`` if none had.
+
+        Once an account is purged its personal data is erased from every
+        view, past ones included.
+        """
+        if as_of is None and known_at is None:
+            return self.get_seeker(seeker_id)
+        events = self.stream(seeker_id)
+        seeker: Seeker | None = None
+        for event in _visible(events, as_of, known_at):
+            seeker = event.mutate(seeker)  # type: ignore[attr-defined]
+        if seeker is not None and _was_purged(events):
+            seeker.personal = None
+        return seeker
+
+    def history(
+        self,
+        seeker_id: UUID,
+        *,
+        as_of: datetime | None = None,
+        known_at: datetime | None = None,
+    ) -> list[HistoryEntry]:
+        events = self.stream(seeker_id)
+        entries: list[HistoryEntry] = []
+        seeker: Seeker | None = None
+        for event in _visible(events, as_of, known_at):
+            before = seeker.status if seeker is not None else None
+            seeker = event.mutate(seeker)  # type: ignore[attr-defined]
+            assert seeker is not None
+            entries.append(
+                HistoryEntry(
+                    version=event.originator_version,
+                    type=type(event).__name__,
+                    occurred_at=event.occurred_at,  # type: ignore[attr-defined]
+                    recorded_at=event.timestamp,
+                    actor=event.actor,  # type: ignore[attr-defined]
+                    from_state=before,
+                    to_state=seeker.status,
+                    details=event_details(event),
+                )
+            )
+        return entries
+
+    # -- helpers ---------------------------------------------------------
+
+    def _business_time(
+        self, at: str | None, policy: Policy, *, not_before: datetime | None
+    ) -> datetime:
+        now = self.clock()
+        occurred_at = now if at is None else parse_instant(at, policy.zone)
+        check_business_time(occurred_at, not_before=not_before, now=now)
+        return occurred_at
+
+
+def _visible(
+    events: Sequence[DomainEvent],
+    as_of: datetime | None,
+    known_at: datetime | None,
+) -> Iterable[DomainEvent]:
+    for event in events:
+        if as_of is not None and event.occurred_at > as_of:  # type: ignore[attr-defined]
+            break
+        if known_at is not None and event.timestamp > known_at:
+            break
+        yield event
+
+
+def _was_purged(events: Sequence[DomainEvent]) -> bool:
+    return any(type(event).__name__ == "Purged" for event in events)
+
+
+def _registration_personal_data(
+    name: str, email: str, birth_date: date, phone: str | None
+) -> PersonalData:
+    name = " ".join(name.split())
+    if not name:
+        raise BadValue("name must not be empty")
+    email = email.strip()
+    local, _, domain = email.partition("@")
+    if not local or "." not in domain or " " in email:
+        raise BadValue(f"not an email address: {email!r}")
+    if phone is not None:
+        digits = [c for c in phone if c.isdigit()]
+        if len(digits) < 7 or any(c not in "0123456789+-() " for c in phone):
+            raise BadValue(f"not a phone number: {phone!r}")
+    return PersonalData(name=name, email=email, phone=phone, birth_date=birth_date)

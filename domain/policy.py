@@ -1,0 +1,237 @@
+"""Policies are data: the rulebook of SPEC section 3 as values.
+
+A seeker keeps the policy they registered under, so the whole policy is
+recorded in their ``Registered`` event; replaying an account never depends on
+a preset or a file that may have changed since.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from domain.errors import PolicyFileError
+
+CHANNELS = ("web", "counter", "phone", "email", "form", "app")
+WITHDRAWAL_REASONS = (
+    "job_found",
+    "search_ended",
+    "other_agency",
+    "advisor_mismatch",
+    "no_suitable_jobs",
+    "other",
+)
+
+
+@dataclass(frozen=True)
+class Policy:
+    """One agency's rules for accounts registered under it."""
+
+    name: str
+    timezone: str
+    withdrawal_channels: tuple[str, ...]
+    """Channels for ``request-withdrawal`` while no advisor is assigned."""
+    withdrawal_channels_with_advisor: tuple[str, ...]
+    """Channels for ``request-withdrawal`` once an advisor is assigned."""
+    identity_check_channels: tuple[str, ...]
+    """Withdrawal channels that need the full name and birth date to match."""
+    withdrawal_reason_required: bool
+    self_application_blocks_withdrawal: bool
+    pausing: bool
+    advisors: bool
+    self_reinstatement_days: int | None
+    assisted_reinstatement: bool
+    erase_on_withdrawal: bool
+    retention_years: int | None
+    registration_validity_months: int | None
+    """Lapse at the end of the Nth month after the month of the last activity."""
+    unreachable_grace_days: int
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def channels_for_withdrawal(self, *, has_advisor: bool) -> tuple[str, ...]:
+        if has_advisor and self.advisors:
+            return self.withdrawal_channels_with_advisor
+        return self.withdrawal_channels
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            key: list(value) if isinstance(value, tuple) else value
+            for key, value in asdict(self).items()
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], *, source: str = "policy") -> Policy:
+        """Build a policy from plain data, refusing unknown keys and bad values."""
+        known = {f.name: f for f in fields(cls)}
+        unknown = sorted(set(data) - set(known))
+        if unknown:
+            raise PolicyFileError(f"{source}: unknown key(s): {', '.join(unknown)}")
+        missing = sorted(
+            name for name in known if name not in data and name not in _OPTIONAL
+        )
+        if missing:
+            raise PolicyFileError(f"{source}: missing key(s): {', '.join(missing)}")
+        values = {name: _check(source, name, data.get(name)) for name in known}
+        if values["withdrawal_channels_with_advisor"] is None:
+            values["withdrawal_channels_with_advisor"] = values["withdrawal_channels"]
+        return cls(**values)
+
+
+_OPTIONAL = {
+    "self_reinstatement_days",
+    "retention_years",
+    "registration_validity_months",
+    "withdrawal_channels_with_advisor",
+}
+_CHANNEL_LISTS = {
+    "withdrawal_channels",
+    "withdrawal_channels_with_advisor",
+    "identity_check_channels",
+}
+_FLAGS = {
+    "withdrawal_reason_required",
+    "self_application_blocks_withdrawal",
+    "pausing",
+    "advisors",
+    "assisted_reinstatement",
+    "erase_on_withdrawal",
+}
+_COUNTS = {
+    "self_reinstatement_days",
+    "retention_years",
+    "registration_validity_months",
+    "unreachable_grace_days",
+}
+
+
+def _check(source: str, key: str, value: Any) -> Any:
+    def bad(expected: str) -> PolicyFileError:
+        return PolicyFileError(f"{source}: {key} must be {expected}, not {value!r}")
+
+    if key == "name":
+        if not isinstance(value, str) or not value.strip() or "/" in value:
+            raise bad("a non-empty name")
+        return value.strip()
+    if key == "timezone":
+        if not isinstance(value, str):
+            raise bad("an IANA time zone name such as 'Asia/Tokyo'")
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise bad("an IANA time zone name such as 'Asia/Tokyo'") from None
+        return value
+    if key in _CHANNEL_LISTS:
+        if value is None and key == "withdrawal_channels_with_advisor":
+            return None  # filled in from withdrawal_channels below
+        if not isinstance(value, list | tuple) or any(c not in CHANNELS for c in value):
+            raise bad(f"a list of channels from {', '.join(CHANNELS)}")
+        return tuple(value)
+    if key in _FLAGS:
+        if not isinstance(value, bool):
+            raise bad("true or false")
+        return value
+    if key in _COUNTS:
+        if value is None and key in _OPTIONAL:
+            return None
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise bad("a whole number of at least 1")
+        return value
+    raise PolicyFileError(f"{source}: unknown key: {key}")  # pragma: no cover
+
+
+PRESETS: dict[str, Policy] = {
+    "hellowork": Policy(
+        name="hellowork",
+        timezone="Asia/Tokyo",
+        withdrawal_channels=("web", "counter"),
+        withdrawal_channels_with_advisor=("web", "counter"),
+        identity_check_channels=(),
+        withdrawal_reason_required=False,
+        self_application_blocks_withdrawal=True,
+        pausing=False,
+        advisors=False,
+        self_reinstatement_days=30,
+        assisted_reinstatement=True,
+        erase_on_withdrawal=False,
+        retention_years=5,
+        registration_validity_months=2,
+        unreachable_grace_days=30,
+    ),
+    "pasona": Policy(
+        name="pasona",
+        timezone="Asia/Tokyo",
+        withdrawal_channels=("web",),
+        withdrawal_channels_with_advisor=("email", "phone"),
+        identity_check_channels=("email", "phone"),
+        withdrawal_reason_required=True,
+        self_application_blocks_withdrawal=False,
+        pausing=False,
+        advisors=True,
+        self_reinstatement_days=None,
+        assisted_reinstatement=False,
+        erase_on_withdrawal=True,
+        retention_years=None,
+        registration_validity_months=None,
+        unreachable_grace_days=30,
+    ),
+    "workport": Policy(
+        name="workport",
+        timezone="Asia/Tokyo",
+        withdrawal_channels=("phone", "email", "form", "app"),
+        withdrawal_channels_with_advisor=("phone", "email", "form", "app"),
+        identity_check_channels=(),
+        withdrawal_reason_required=True,
+        self_application_blocks_withdrawal=False,
+        pausing=True,
+        advisors=True,
+        self_reinstatement_days=None,
+        assisted_reinstatement=True,
+        erase_on_withdrawal=False,
+        retention_years=3,
+        registration_validity_months=None,
+        unreachable_grace_days=30,
+    ),
+}
+
+
+def load_policy(name_or_path: str) -> Policy:
+    """A preset by name, or a policy from a TOML file.
+
+    A file may say ``based_on = "<preset>"`` and then give only the keys it
+    changes; otherwise it must give every key.
+    """
+    if name_or_path in PRESETS:
+        return PRESETS[name_or_path]
+    path = Path(name_or_path)
+    if path.suffix != ".toml":
+        raise PolicyFileError(
+            f"unknown policy {name_or_path!r} "
+            f"(presets: {', '.join(PRESETS)}; or a path to a .toml file)"
+        )
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise PolicyFileError(f"policy file not found: {path}") from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise PolicyFileError(f"cannot read policy file {path}: {error}") from None
+    except tomllib.TOMLDecodeError as error:
+        raise PolicyFileError(f"{path}: not valid TOML: {error}") from None
+    base_name = data.pop("based_on", None)
+    if base_name is not None:
+        if base_name not in PRESETS:
+            raise PolicyFileError(
+                f"{path}: based_on must be one of {', '.join(PRESETS)}, "
+                f"not {base_name!r}"
+            )
+        data = {**PRESETS[base_name].to_dict(), **data}
+    policy = Policy.from_dict(data, source=str(path))
+    if policy.name in PRESETS:
+        raise PolicyFileError(f"{path}: name {policy.name!r} is taken by a preset")
+    return policy

@@ -1,0 +1,99 @@
+"""Business time: parsing ``--at`` values and the calendar rules of SPEC section 4.
+
+Every instant in the domain is an aware ``datetime`` in UTC; days, months and
+years are counted on the calendar of the policy's time zone.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from domain.errors import BadValue
+
+FUTURE_TOLERANCE = timedelta(minutes=5)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def parse_instant(text: str, zone: ZoneInfo) -> datetime:
+    """An ISO 8601 date or date-time; a date alone means 00:00 in ``zone``."""
+    value = text.strip()
+    try:
+        if len(value) == 10:
+            return start_of_day(date.fromisoformat(value), zone)
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise BadValue(f"not an ISO 8601 date or date-time: {text!r}") from None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=zone)
+    return parsed.astimezone(UTC)
+
+
+def parse_date(text: str) -> date:
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        raise BadValue(f"not a date (YYYY-MM-DD): {text!r}") from None
+
+
+def start_of_day(day: date, zone: ZoneInfo) -> datetime:
+    return datetime.combine(day, time(0, 0), tzinfo=zone).astimezone(UTC)
+
+
+def local_date(instant: datetime, zone: ZoneInfo) -> date:
+    return instant.astimezone(zone).date()
+
+
+def days_between(earlier: datetime, later: datetime, zone: ZoneInfo) -> int:
+    """Calendar days from ``earlier`` to ``later`` in ``zone`` (same day is 0)."""
+    return (local_date(later, zone) - local_date(earlier, zone)).days
+
+
+def registration_lapses_at(
+    last_activity: datetime, months: int, zone: ZoneInfo
+) -> datetime:
+    """00:00 on the first day of the month after the Nth month after the activity.
+
+    Last activity on 2025-01-15 with 2 months: valid through 2025-03-31, so it
+    lapses at 2025-04-01T00:00 in ``zone``.
+    """
+    day = local_date(last_activity, zone)
+    month_index = day.year * 12 + (day.month - 1) + months + 1
+    return start_of_day(date(month_index // 12, month_index % 12 + 1, 1), zone)
+
+
+def end_of_day_count(since: datetime, days: int, zone: ZoneInfo) -> datetime:
+    """00:00 of day ``days + 1`` counted from ``since`` (its own day is day 0).
+
+    A 30-day grace from 2025-01-01 ends at 2025-02-01T00:00: day 30 is still
+    inside, day 31 is past.
+    """
+    return start_of_day(local_date(since, zone) + timedelta(days=days + 1), zone)
+
+
+def add_years(instant: datetime, years: int, zone: ZoneInfo) -> datetime:
+    """The same local date and time ``years`` later; 29 February becomes 28."""
+    local = instant.astimezone(zone)
+    try:
+        moved = local.replace(year=local.year + years)
+    except ValueError:
+        moved = local.replace(year=local.year + years, day=28)
+    return moved.astimezone(UTC)
+
+
+def check_business_time(
+    at: datetime, *, not_before: datetime | None, now: datetime
+) -> None:
+    """Refuse an ``--at`` in the future or before the account's latest event."""
+    if at > now + FUTURE_TOLERANCE:
+        raise BadValue(
+            f"--at {at.isoformat()} is in the future (now is {now.isoformat()})"
+        )
+    if not_before is not None and at < not_before:
+        raise BadValue(
+            f"--at {at.isoformat()} is before the account's latest event "
+            f"({not_before.isoformat()})"
+        )
