@@ -187,8 +187,8 @@ class SeekerLedger(Application[UUID]):
         self,
         seeker_id: UUID,
         *,
-        as_of: datetime | None = None,
-        known_at: datetime | None = None,
+        as_of: str | None = None,
+        known_at: str | None = None,
     ) -> Seeker | None:
         """The account rebuilt from the events that had occurred by ``as_of``
         and been recorded by ``known_at``; ``None`` if none had.
@@ -210,8 +210,8 @@ class SeekerLedger(Application[UUID]):
         self,
         seeker_id: UUID,
         *,
-        as_of: datetime | None = None,
-        known_at: datetime | None = None,
+        as_of: str | None = None,
+        known_at: str | None = None,
     ) -> list[HistoryEntry]:
         events = self.stream(seeker_id)
         entries: list[HistoryEntry] = []
@@ -246,14 +246,20 @@ class SeekerLedger(Application[UUID]):
 
 
 def _visible(
-    events: Sequence[DomainEvent],
-    as_of: datetime | None,
-    known_at: datetime | None,
+    events: Sequence[DomainEvent], as_of: str | None, known_at: str | None
 ) -> Iterable[DomainEvent]:
+    """The prefix of the stream visible on both time axes.
+
+    Both axes grow along a stream (``--at`` may not go back before the latest
+    event, and the store records in order), so each cut is a prefix.
+    """
+    zone = Policy.from_dict(events[0].policy).zone  # type: ignore[attr-defined]
+    occurred_by = parse_instant(as_of, zone) if as_of else None
+    recorded_by = parse_instant(known_at, zone) if known_at else None
     for event in events:
-        if as_of is not None and event.occurred_at > as_of:  # type: ignore[attr-defined]
+        if occurred_by is not None and event.occurred_at > occurred_by:  # type: ignore[attr-defined]
             break
-        if known_at is not None and event.timestamp > known_at:
+        if recorded_by is not None and event.timestamp > recorded_by:
             break
         yield event
 

@@ -60,6 +60,16 @@ class Policy:
             return self.withdrawal_channels_with_advisor
         return self.withdrawal_channels
 
+    def alternatives_to_withdrawal(self, reason: str | None) -> list[str]:
+        """What the agencies suggest instead of leaving, for these reasons."""
+        if reason == "advisor_mismatch" and self.advisors:
+            return ["change advisor (cancel-withdrawal, then change-advisor)"]
+        if reason == "no_suitable_jobs":
+            pause = ["pause the service (cancel-withdrawal, then pause)"]
+            widen = ["widen the search: other job types, areas or conditions"]
+            return (pause if self.pausing else []) + widen
+        return []
+
     def to_dict(self) -> dict[str, Any]:
         return {
             key: list(value) if isinstance(value, tuple) else value

@@ -156,7 +156,16 @@ class Seeker(Aggregate):
 
     def check(self, command: str, **arguments: Any) -> Move:
         """The move ``command`` makes now, or ``Refused`` naming the rule."""
-        move = account_rules().move(self.status, command)
+        rules = account_rules()
+        if not rules.is_allowed(self.status, command):
+            allowed = self.allowed_commands()
+            raise Refused(
+                f"cannot {command} from state '{self.status}' "
+                f"(allowed: {', '.join(allowed) or 'nothing'})",
+                state=self.status,
+                allowed=allowed,
+            )
+        move = rules.move(self.status, command)
         for guard in move.guards:
             refusal = GUARDS[guard](self, arguments)
             if refusal is not None:

@@ -1,0 +1,1 @@
+"""The ``seekers`` admin CLI: parse, call the application service, render."""

@@ -1,0 +1,51 @@
+"""Options and helpers shared by the command modules."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import click
+
+from cli.output import emit_outcome
+from cli.session import Session, parse_seeker_id
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+at_option = click.option(
+    "--at",
+    "at",
+    metavar="T",
+    help="When it happened (ISO 8601; a date alone is 00:00 in the policy's "
+    "time zone). Default: now.",
+)
+seeker_argument = click.argument("seeker", metavar="SEEKER")
+application_argument = click.argument("application", metavar="APP")
+
+
+def session() -> Session:
+    obj = click.get_current_context().obj
+    assert isinstance(obj, Session)
+    return obj
+
+
+def choice(*values: str) -> click.Choice[str]:
+    return click.Choice(values, case_sensitive=False)
+
+
+def simple_command(name: str, method: str, help_text: str) -> click.Command:
+    """A command that takes only the seeker and ``--at`` and calls ``method``."""
+
+    @click.command(name=name, help=help_text)
+    @seeker_argument
+    @at_option
+    def command(seeker: str, at: str | None) -> None:
+        run = session()
+        outcome = run.record(
+            parse_seeker_id(seeker),
+            lambda account, when: getattr(account, method)(at=when, actor=run.actor),
+            at=at,
+        )
+        emit_outcome(outcome, as_json=run.json)
+
+    return command

@@ -1,0 +1,139 @@
+"""Commands that register an account and move it between its states."""
+
+from __future__ import annotations
+
+import click
+
+from cli.commands.common import (
+    at_option,
+    choice,
+    seeker_argument,
+    session,
+    simple_command,
+)
+from cli.output import emit_outcome
+from cli.session import parse_seeker_id
+from domain.policy import CHANNELS, load_policy
+from domain.timerules import parse_date
+
+
+@click.command()
+@click.option("--name", required=True, help="Full name.")
+@click.option("--email", required=True)
+@click.option("--birth-date", required=True, metavar="YYYY-MM-DD")
+@click.option(
+    "--policy",
+    "policy_name",
+    required=True,
+    metavar="hellowork|pasona|workport|PATH.toml",
+)
+@click.option("--phone")
+@click.option("--channel", type=choice(*CHANNELS), help="How the seeker registered.")
+@click.option("--advisor", help="Advisor assigned (policies with advisors only).")
+@at_option
+def register(
+    name: str,
+    email: str,
+    birth_date: str,
+    policy_name: str,
+    phone: str | None,
+    channel: str | None,
+    advisor: str | None,
+    at: str | None,
+) -> None:
+    """Open a new account; prints its id."""
+    run = session()
+    policy = load_policy(policy_name)
+    born = parse_date(birth_date)
+    ledger = run.ledger(create=True)
+    outcome = run.call(
+        ledger.register,
+        policy=policy,
+        name=name,
+        email=email,
+        birth_date=born,
+        phone=phone,
+        channel=channel,
+        advisor=advisor,
+        actor=run.actor,
+        at=at,
+    )
+    emit_outcome(outcome, as_json=run.json)
+
+
+@click.command()
+@seeker_argument
+@click.option("--reason", help="Free text, kept as personal data.")
+@at_option
+def pause(seeker: str, reason: str | None, at: str | None) -> None:
+    """Stop the service at the seeker's request (no contact while paused)."""
+    run = session()
+    outcome = run.record(
+        parse_seeker_id(seeker),
+        lambda account, when: account.pause(at=when, actor=run.actor, reason=reason),
+        at=at,
+    )
+    emit_outcome(outcome, as_json=run.json)
+
+
+resume = simple_command("resume", "resume", "Resume a paused service.")
+mark_unreachable = simple_command(
+    "mark-unreachable", "mark_unreachable", "The advisor has lost contact."
+)
+restore_contact = simple_command(
+    "restore-contact", "restore_contact", "Contact with an unreachable seeker is back."
+)
+lapse = simple_command(
+    "lapse", "lapse", "End the registration's validity (normally by sweep)."
+)
+reactivate = simple_command(
+    "reactivate", "reactivate", "Make a lapsed registration valid again."
+)
+
+
+@click.command()
+@seeker_argument
+@click.option("--channel", required=True, type=choice("phone", "email"))
+@click.option("--outcome", required=True, type=choice("reached", "no_answer"))
+@at_option
+def contact(seeker: str, channel: str, outcome: str, at: str | None) -> None:
+    """Record an advisor's attempt to reach the seeker."""
+    run = session()
+    result = run.record(
+        parse_seeker_id(seeker),
+        lambda account, when: account.contact(
+            at=when, actor=run.actor, channel=channel, outcome=outcome
+        ),
+        at=at,
+    )
+    emit_outcome(result, as_json=run.json)
+
+
+@click.command(name="change-advisor")
+@seeker_argument
+@click.option("--advisor", required=True)
+@at_option
+def change_advisor(seeker: str, advisor: str, at: str | None) -> None:
+    """Assign another advisor (policies with advisors only)."""
+    run = session()
+    outcome = run.record(
+        parse_seeker_id(seeker),
+        lambda account, when: account.change_advisor(
+            at=when, actor=run.actor, advisor=advisor
+        ),
+        at=at,
+    )
+    emit_outcome(outcome, as_json=run.json)
+
+
+COMMANDS = [
+    register,
+    pause,
+    resume,
+    contact,
+    mark_unreachable,
+    restore_contact,
+    lapse,
+    reactivate,
+    change_advisor,
+]

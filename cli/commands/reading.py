@@ -1,0 +1,144 @@
+"""Commands that read: an account, its audit trail, the rulebook."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from cli.commands.common import seeker_argument, session
+from cli.output import account_text, emit_json, short_time, table
+from cli.session import parse_seeker_id
+from cli.views import account_view, history_entry_view, policy_view
+from domain.errors import SeekerNotFound
+from domain.lifecycle import account_rules, application_rules
+from domain.policy import PRESETS
+
+as_of_option = click.option(
+    "--as-of",
+    metavar="T",
+    help="As it stood at business time T (events occurred by T).",
+)
+known_at_option = click.option(
+    "--known-at", metavar="T", help="As the system knew it at T (events recorded by T)."
+)
+
+
+@click.command()
+@seeker_argument
+@as_of_option
+@known_at_option
+def show(seeker: str, as_of: str | None, known_at: str | None) -> None:
+    """The account, rebuilt from its events."""
+    run = session()
+    seeker_id = parse_seeker_id(seeker)
+    ledger = run.ledger()
+    account = run.call(ledger.seeker_as_of, seeker_id, as_of=as_of, known_at=known_at)
+    if account is None:
+        raise SeekerNotFound(f"{seeker_id} (nothing recorded by then)")
+    view = account_view(account)
+    if run.json:
+        emit_json(view)
+    else:
+        click.echo(account_text(view))
+
+
+@click.command()
+@seeker_argument
+@as_of_option
+@known_at_option
+def history(seeker: str, as_of: str | None, known_at: str | None) -> None:
+    """The account's audit trail: every event, who, when, from which state."""
+    run = session()
+    seeker_id = parse_seeker_id(seeker)
+    ledger = run.ledger()
+    entries = run.call(ledger.history, seeker_id, as_of=as_of, known_at=known_at)
+    zone = run.call(ledger.stream, seeker_id)[0].policy
+    from domain.policy import Policy
+
+    tz = Policy.from_dict(zone).zone
+    views = [history_entry_view(entry, tz) for entry in entries]
+    if run.json:
+        emit_json({"id": str(seeker_id), "events": views})
+        return
+    rows = [
+        [
+            v["version"],
+            short_time(v["occurred_at"]) + (" *" if v["backdated"] else ""),
+            short_time(v["recorded_at"]),
+            v["actor"],
+            v["type"],
+            f"{v['from_state'] or '-'} → {v['to_state']}",
+            _details_text(v),
+        ]
+        for v in views
+    ]
+    click.echo(f"History of seeker {seeker_id} (times in {tz.key}; * backdated)")
+    click.echo(
+        table(rows, ["v", "occurred", "recorded", "actor", "event", "state", "details"])
+    )
+
+
+_SHOWN_ELSEWHERE = {
+    "version",
+    "type",
+    "occurred_at",
+    "recorded_at",
+    "actor",
+    "from_state",
+    "to_state",
+    "backdated",
+}
+
+
+def _details_text(view: dict[str, Any]) -> str:
+    return " ".join(
+        f"{key}={value}"
+        for key, value in view.items()
+        if key not in _SHOWN_ELSEWHERE and value not in (None, False, [])
+    )
+
+
+@click.command()
+def policies() -> None:
+    """The presets and their rules, and the lifecycle they apply to."""
+    run = session()
+    rules = account_rules()
+    lifecycle = {state: rules.allowed(state) for state in rules.states}
+    app_rules = application_rules()
+    app_lifecycle = {state: app_rules.allowed(state) for state in app_rules.states}
+    if run.json:
+        emit_json(
+            {
+                "policies": [policy_view(p) for p in PRESETS.values()],
+                "account_lifecycle": lifecycle,
+                "application_lifecycle": app_lifecycle,
+            }
+        )
+        return
+    keys = list(policy_view(next(iter(PRESETS.values()))))
+    rows = [
+        [key, *(_rule_text(policy_view(p)[key]) for p in PRESETS.values())]
+        for key in keys
+        if key != "name"
+    ]
+    click.echo(table(rows, ["rule", *PRESETS]))
+    click.echo("\nAccount lifecycle (state: commands allowed, before policy guards)")
+    for state, commands in lifecycle.items():
+        click.echo(f"  {state:<21} {', '.join(commands) or '(final)'}")
+    click.echo("\nApplication lifecycle")
+    for state, commands in app_lifecycle.items():
+        click.echo(f"  {state:<21} {', '.join(commands) or '(final)'}")
+
+
+def _rule_text(value: Any) -> str:
+    if isinstance(value, list):
+        return ", ".join(value) or "-"
+    if value is None:
+        return "-"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(value)
+
+
+COMMANDS = [show, history, policies]

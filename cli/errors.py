@@ -1,0 +1,67 @@
+"""Expected failures become one line on stderr and the exit code of SPEC §5."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import click
+
+from domain.errors import (
+    BadValue,
+    Conflict,
+    NotFound,
+    Refused,
+    SeekerLedgerError,
+    StorageError,
+)
+
+USAGE = 2
+NOT_FOUND = 3
+REFUSED = 4
+CONFLICT = 5
+STORAGE = 6
+
+_CODES: list[tuple[type[SeekerLedgerError], int, str]] = [
+    (BadValue, USAGE, "error"),
+    (NotFound, NOT_FOUND, "not found"),
+    (Refused, REFUSED, "refused"),
+    (Conflict, CONFLICT, "conflict"),
+    (StorageError, STORAGE, "storage unavailable"),
+]
+
+
+def exit_code_for(error: SeekerLedgerError) -> tuple[int, str]:
+    for kind, code, label in _CODES:
+        if isinstance(error, kind):
+            return code, label
+    return 1, "error"
+
+
+def report(
+    message: str,
+    code: int,
+    label: str,
+    *,
+    as_json: bool,
+    state: str | None = None,
+    allowed: list[str] | None = None,
+) -> None:
+    """Write one line to stderr: text, or the JSON error document."""
+    message = " ".join(message.split())
+    if as_json:
+        body: dict[str, Any] = {"code": code, "message": message}
+        if state is not None:
+            body["state"] = state
+            body["allowed"] = allowed or []
+        click.echo(json.dumps({"error": body}, ensure_ascii=False), err=True)
+    else:
+        click.echo(f"{label}: {message}", err=True)
+
+
+def report_domain_error(error: SeekerLedgerError, *, as_json: bool) -> int:
+    code, label = exit_code_for(error)
+    state = error.state if isinstance(error, Refused) else None
+    allowed = error.allowed if isinstance(error, Refused) else None
+    report(str(error), code, label, as_json=as_json, state=state, allowed=allowed)
+    return code

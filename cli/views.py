@@ -1,0 +1,105 @@
+"""The JSON shapes of SPEC section 5, built from accounts and their history.
+
+Times are shown in the account's policy time zone, as ISO 8601 with offset.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from domain.ledger import HistoryEntry
+from domain.policy import Policy
+from domain.seeker import Seeker
+from domain.values import JobApplication
+
+
+def iso(value: datetime | None, zone: ZoneInfo) -> str | None:
+    return value.astimezone(zone).isoformat() if value is not None else None
+
+
+def plain(value: Any, zone: ZoneInfo) -> Any:
+    if isinstance(value, datetime):
+        return iso(value, zone)
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, list | tuple):
+        return [plain(item, zone) for item in value]
+    if isinstance(value, dict):
+        return {key: plain(item, zone) for key, item in value.items()}
+    return value
+
+
+def application_view(application: JobApplication, zone: ZoneInfo) -> dict[str, Any]:
+    return {
+        "id": application.id,
+        "job": application.job,
+        "route": application.route,
+        "status": application.status,
+        "applied_at": iso(application.applied_at, zone),
+        "interview_at": iso(application.interview_at, zone),
+        "interview_round": application.interview_round,
+        "final_round": application.final_round,
+        "outcome": application.outcome,
+    }
+
+
+def account_view(seeker: Seeker) -> dict[str, Any]:
+    zone = seeker.policy.zone
+    personal = seeker.personal
+    return {
+        "id": str(seeker.id),
+        "policy": seeker.policy.name,
+        "status": seeker.status,
+        "status_since": iso(seeker.status_since, zone),
+        "version": seeker.version,
+        "name": personal.name if personal else None,
+        "email": personal.email if personal else None,
+        "phone": personal.phone if personal else None,
+        "birth_date": personal.birth_date.isoformat()
+        if personal and personal.birth_date
+        else None,
+        "registered_at": iso(seeker.registered_at, zone),
+        "registration_channel": seeker.registration_channel,
+        "advisor": seeker.advisor,
+        "last_activity_at": iso(seeker.last_activity_at, zone),
+        "registration_lapses_at": iso(seeker.registration_lapses_at, zone),
+        "unreachable_since": iso(seeker.unreachable_since, zone),
+        "unreachable_lapses_at": iso(seeker.unreachable_lapses_at, zone),
+        "contact_attempts": seeker.contact_attempts,
+        "withdrawal": {
+            "channel": seeker.withdrawal_channel,
+            "reason": seeker.withdrawal_reason,
+            "erase_requested": seeker.erase_requested,
+            "timing": seeker.withdrawal_timing,
+            "withdrawn_at": iso(seeker.withdrawn_at, zone),
+            "self_reinstatement_deadline": iso(
+                seeker.self_reinstatement_deadline, zone
+            ),
+        },
+        "invalid_since": iso(seeker.invalid_since, zone),
+        "purge_due_at": iso(seeker.purge_due_at, zone),
+        "purged_at": iso(seeker.purged_at, zone),
+        "purge_reason": seeker.purge_reason,
+        "applications": [application_view(a, zone) for a in seeker.applications],
+        "allowed": seeker.allowed_commands(),
+    }
+
+
+def history_entry_view(entry: HistoryEntry, zone: ZoneInfo) -> dict[str, Any]:
+    return {
+        "version": entry.version,
+        "type": entry.type,
+        "occurred_at": iso(entry.occurred_at, zone),
+        "recorded_at": iso(entry.recorded_at, zone),
+        "actor": entry.actor,
+        "from_state": entry.from_state,
+        "to_state": entry.to_state,
+        "backdated": entry.backdated,
+        **plain(entry.details, zone),
+    }
+
+
+def policy_view(policy: Policy) -> dict[str, Any]:
+    return policy.to_dict()

@@ -1,0 +1,122 @@
+"""Shared pytest fixtures and hooks."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+
+# The repository root, so `tests.support` imports however pytest is started.
+_REPO_ROOT = str(Path(__file__).resolve().parent.parent)
+if _REPO_ROOT not in sys.path:
+    sys.path.insert(0, _REPO_ROOT)
+
+from tests.support.postgres_server import (  # noqa: E402
+    ThrowawayPostgres,
+    create_database,
+    drop_database,
+    with_database,
+)
+
+# ============================================================================
+# Database harness: every test that takes `db_url` runs twice, once on a
+# SQLite file in its tmp_path and once on a fresh, empty PostgreSQL database.
+#
+# The PostgreSQL server is the one named by SEEKERS_TEST_POSTGRES_URL (its
+# role must be allowed to create databases), or else a throwaway server this
+# test run starts (tests/support/postgres_server.py) and kills at the end.
+# If no server can be had, PostgreSQL tests are skipped locally; under CI
+# (CI=true or CI=1) they fail instead, and any skipped test fails the run.
+# ============================================================================
+
+POSTGRES_URL_ENV = "SEEKERS_TEST_POSTGRES_URL"
+
+
+def _under_ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() in {"true", "1"}
+
+
+@pytest.fixture(scope="session")
+def postgres_server_url() -> Iterator[str]:
+    """URL of a PostgreSQL server (and a database on it) for this test run."""
+    external = os.environ.get(POSTGRES_URL_ENV, "").strip()
+    if external:
+        yield external
+        return
+    server = ThrowawayPostgres()
+    reason = ""
+    try:
+        server.start()
+    except Exception as error:
+        reason = f"could not start a throwaway PostgreSQL server: {error}"
+    if reason:
+        if _under_ci():
+            pytest.fail(reason, pytrace=False)
+        pytest.skip(reason)
+    try:
+        yield server.url
+    finally:
+        server.stop()
+
+
+@pytest.fixture(
+    params=[
+        pytest.param("sqlite", id="sqlite"),
+        pytest.param("postgresql", id="postgresql", marks=pytest.mark.postgres),
+    ]
+)
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """URL of a fresh, empty database private to this test.
+
+    ``sqlite:////<tmp_path>/seekers.db`` (not yet created), or
+    ``postgresql://…/t_<hex>``: a new database, dropped after the test.
+    """
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'seekers.db'}"
+        return
+    server_url: str = request.getfixturevalue("postgres_server_url")
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    create_database(server_url, name)
+    try:
+        yield with_database(server_url, name)
+    finally:
+        with contextlib.suppress(psycopg.Error):
+            drop_database(server_url, name)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Under CI a skipped test is a failure: it means something did not run."""
+    if not _under_ci():
+        return
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    skipped = len(reporter.stats.get("skipped", [])) if reporter else 0
+    if skipped and session.exitstatus == pytest.ExitCode.OK:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+    session.config.stash[_SKIPPED_UNDER_CI] = skipped
+
+
+_SKIPPED_UNDER_CI = pytest.StashKey[int]()
+
+
+def pytest_terminal_summary(
+    terminalreporter: pytest.TerminalReporter, config: pytest.Config
+) -> None:
+    skipped = config.stash.get(_SKIPPED_UNDER_CI, 0)
+    if skipped:
+        terminalreporter.write_line(
+            f"FAILED: {skipped} skipped test(s); skipped tests are not allowed "
+            f"under CI (CI={os.environ.get('CI', '')})",
+            red=True,
+            bold=True,
+        )
+
+
+# ============================================================================
+# Product fixtures below.
+# ============================================================================

@@ -1,0 +1,480 @@
+"""A throwaway PostgreSQL server for the test suite.
+
+Why this exists: the ledger must behave the same on SQLite and PostgreSQL, so
+the tests run against a real PostgreSQL server. Rather than depend on a server
+someone has to set up (and share, and clean), each test run starts its own in a
+fresh temporary folder from Debian's PostgreSQL binaries
+(``tests/support/ensure-postgres.sh`` installs them), listening only on
+127.0.0.1 on a free port, tuned for speed rather than durability, and throws it
+away afterwards (also at interpreter exit, so no server outlives the run).
+
+PostgreSQL refuses to run as root; when the tests run as root, the server runs
+as the ``postgres`` OS user.
+
+Usage::
+
+    with ThrowawayPostgres() as server:
+        url = server.create_database("t_abc")  # fresh, empty, owned by `seekers`
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import os
+import pwd
+import re
+import shlex
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import threading
+import time
+import weakref
+from collections.abc import Sequence
+from glob import glob
+from pathlib import Path
+from types import FrameType, TracebackType
+from urllib.parse import urlsplit, urlunsplit
+
+import psycopg
+from psycopg import sql
+
+ROLE = "seekers"
+PASSWORD = "seekers-test"
+DATABASE = "seekers"
+SUPERUSER = "postgres"
+OS_USER = "postgres"
+"""The OS user that runs the server when the tests run as root."""
+
+_SERVER_SETTINGS: dict[str, str] = {
+    "listen_addresses": "127.0.0.1",
+    "fsync": "off",
+    "synchronous_commit": "off",
+    "full_page_writes": "off",
+    "max_connections": "200",
+}
+
+_PG_HBA = """\
+# Written by tests/support/postgres_server.py.
+# The unix socket lives in a private temporary folder only the server's OS
+# user (and root) can enter; TCP needs the password.
+local all all                trust
+host  all all 127.0.0.1/32   scram-sha-256
+"""
+
+
+class PostgresUnavailable(RuntimeError):
+    """The throwaway server could not be found, started or reached."""
+
+
+def find_bin_dir() -> Path:
+    """The folder with the highest installed PostgreSQL's server binaries."""
+    candidates: list[tuple[tuple[int, ...], Path]] = []
+    for postgres in glob("/usr/lib/postgresql/*/bin/postgres"):
+        bin_dir = Path(postgres).parent
+        version = bin_dir.parent.name
+        if re.fullmatch(r"\d+(\.\d+)*", version):
+            candidates.append((tuple(int(p) for p in version.split(".")), bin_dir))
+    if candidates:
+        return max(candidates)[1]
+    # Not Debian's layout: fall back to binaries on PATH.
+    on_path = shutil.which("postgres")
+    if on_path and shutil.which("initdb") and shutil.which("pg_ctl"):
+        return Path(on_path).resolve().parent
+    raise PostgresUnavailable(
+        "no PostgreSQL server binaries: none under /usr/lib/postgresql/*/bin "
+        "nor on PATH (run tests/support/ensure-postgres.sh, or set "
+        "SEEKERS_TEST_POSTGRES_URL to use an existing server)"
+    )
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nobody listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def with_database(url: str, name: str) -> str:
+    """``url`` with its database name replaced by ``name``."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("postgresql", "postgres"):
+        raise ValueError(f"not a postgresql:// URL: {url!r}")
+    return urlunsplit(parts._replace(path="/" + name))
+
+
+def create_database(
+    admin: psycopg.Connection[object] | str, name: str, owner: str | None = None
+) -> None:
+    """``CREATE DATABASE name`` from ``template0`` (pristine and empty).
+
+    ``admin`` is an autocommit connection, or a URL of a role allowed to
+    create databases. ``owner`` defaults to the connecting role.
+    """
+    statement = sql.SQL("CREATE DATABASE {} TEMPLATE template0").format(
+        sql.Identifier(name)
+    )
+    if owner is not None:
+        statement += sql.SQL(" OWNER {}").format(sql.Identifier(owner))
+    if isinstance(admin, str):
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(statement)
+    else:
+        admin.execute(statement)
+
+
+def drop_database(admin: psycopg.Connection[object] | str, name: str) -> None:
+    """``DROP DATABASE IF EXISTS name``, disconnecting whoever still uses it."""
+    statement = sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
+        sql.Identifier(name)
+    )
+    if isinstance(admin, str):
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(statement)
+    else:
+        admin.execute(statement)
+
+
+def _accessible_to_others(path: Path) -> bool:
+    """Whether every folder from / down to ``path`` lets other users through."""
+    for folder in [path, *path.parents]:
+        try:
+            if not folder.stat().st_mode & 0o001:
+                return False
+        except OSError:
+            return False
+    return True
+
+
+_running: weakref.WeakSet[ThrowawayPostgres] = weakref.WeakSet()
+
+
+def _stop_all_then_die(signum: int, frame: FrameType | None) -> None:
+    """SIGTERM would end Python without running atexit: stop servers first."""
+    for server in list(_running):
+        server.stop()
+    signal.signal(signum, signal.SIG_DFL)
+    os.kill(os.getpid(), signum)
+
+
+def _stop_servers_on_sigterm() -> None:
+    if (
+        threading.current_thread() is threading.main_thread()
+        and signal.getsignal(signal.SIGTERM) == signal.SIG_DFL
+    ):
+        signal.signal(signal.SIGTERM, _stop_all_then_die)
+
+
+class ThrowawayPostgres:
+    """A PostgreSQL server in a temporary folder, for one test run.
+
+    ``start()`` (or ``with``) initialises and starts it, creates the role
+    ``seekers`` (password ``seekers-test``, allowed to create databases) and
+    its database ``seekers``, and waits until it accepts connections.
+    ``stop()`` kills it and deletes the folder; it also runs at interpreter
+    exit and on SIGTERM (unless someone else handles SIGTERM).
+    """
+
+    def __init__(self, *, startup_timeout: float = 30.0) -> None:
+        self.startup_timeout = startup_timeout
+        self.bin_dir: Path | None = None
+        self.base_dir: Path | None = None
+        self.port: int | None = None
+        self.startup_seconds: float | None = None
+        self._process: subprocess.Popen[bytes] | None = None
+        self._as_os_user: pwd.struct_passwd | None = None
+
+    # -- paths -------------------------------------------------------------
+
+    @property
+    def data_dir(self) -> Path:
+        return self._base() / "data"
+
+    @property
+    def socket_dir(self) -> Path:
+        return self._base() / "socket"
+
+    @property
+    def log_file(self) -> Path:
+        return self._base() / "server.log"
+
+    @property
+    def url(self) -> str:
+        """``postgresql://seekers:seekers-test@127.0.0.1:PORT/seekers``."""
+        return self.url_for(DATABASE)
+
+    def url_for(self, database: str) -> str:
+        if self.port is None:
+            raise PostgresUnavailable("the server is not running")
+        return f"postgresql://{ROLE}:{PASSWORD}@127.0.0.1:{self.port}/{database}"
+
+    # -- lifecycle ---------------------------------------------------------
+
+    def __enter__(self) -> ThrowawayPostgres:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    def start(self) -> ThrowawayPostgres:
+        if self._process is not None:
+            return self
+        began = time.monotonic()
+        self.bin_dir = find_bin_dir()
+        if os.geteuid() == 0:
+            try:
+                self._as_os_user = pwd.getpwnam(OS_USER)
+            except KeyError:
+                raise PostgresUnavailable(
+                    f"running as root, but there is no {OS_USER!r} OS user to "
+                    "run the server as (tests/support/ensure-postgres.sh "
+                    "creates it)"
+                ) from None
+        atexit.register(self.stop)
+        _running.add(self)
+        _stop_servers_on_sigterm()
+        try:
+            self._make_base_dir()
+            self._initdb()
+            self._launch_on_free_port()
+            self._create_role_and_database()
+        except BaseException:
+            self.stop()
+            raise
+        self.startup_seconds = time.monotonic() - began
+        return self
+
+    def stop(self) -> None:
+        """Kill the server (``pg_ctl stop -m immediate``), delete its folder."""
+        atexit.unregister(self.stop)
+        _running.discard(self)
+        self._kill_server()
+        self.port = None
+        base, self.base_dir = self.base_dir, None
+        if base is not None:
+            shutil.rmtree(base, ignore_errors=True)
+
+    # -- databases ---------------------------------------------------------
+
+    def admin_connection(self) -> psycopg.Connection[tuple[object, ...]]:
+        """An autocommit superuser connection over the unix socket."""
+        if self.port is None:
+            raise PostgresUnavailable("the server is not running")
+        return psycopg.connect(
+            host=str(self.socket_dir),
+            port=self.port,
+            user=SUPERUSER,
+            dbname="postgres",
+            autocommit=True,
+            connect_timeout=5,
+        )
+
+    def create_database(self, name: str) -> str:
+        """Create an empty database owned by ``seekers``; return its URL."""
+        with self.admin_connection() as conn:
+            create_database(conn, name, owner=ROLE)
+        return self.url_for(name)
+
+    def drop_database(self, name: str) -> None:
+        with self.admin_connection() as conn:
+            drop_database(conn, name)
+
+    # -- internals ---------------------------------------------------------
+
+    def _base(self) -> Path:
+        if self.base_dir is None:
+            raise PostgresUnavailable("the server has no folder (not started)")
+        return self.base_dir
+
+    def _bin(self, name: str) -> str:
+        assert self.bin_dir is not None
+        return str(self.bin_dir / name)
+
+    def _make_base_dir(self) -> None:
+        parent: str | None = None
+        if self._as_os_user is not None and not _accessible_to_others(
+            Path(tempfile.gettempdir()).resolve()
+        ):
+            parent = "/tmp"  # the postgres user could not reach $TMPDIR
+        self.base_dir = Path(tempfile.mkdtemp(prefix="seekers-pg-", dir=parent))
+        self.socket_dir.mkdir(mode=0o700)
+        # A unix socket path is limited to 107 bytes.
+        if len(str(self.socket_dir / ".s.PGSQL.65535").encode()) > 107:
+            raise PostgresUnavailable(
+                f"temporary folder path too long for a unix socket: {self.base_dir}"
+            )
+        if self._as_os_user is not None:
+            for path in (self.base_dir, self.socket_dir):
+                os.chown(path, self._as_os_user.pw_uid, self._as_os_user.pw_gid)
+
+    def _command(self, argv: Sequence[str]) -> list[str]:
+        """``argv``, run as the server's OS user when we are root."""
+        if self._as_os_user is None:
+            return list(argv)
+        if shutil.which("runuser"):
+            return ["runuser", "-u", OS_USER, "--", *argv]
+        return ["su", OS_USER, "-s", "/bin/sh", "-c", "exec " + shlex.join(argv)]
+
+    def _env(self) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("PG")}
+        env["LC_ALL"] = "C"
+        env.pop("LANG", None)
+        return env
+
+    def _run(
+        self, argv: Sequence[str], *, timeout: float
+    ) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            self._command(argv),
+            cwd=self._base(),
+            env=self._env(),
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+
+    def _initdb(self) -> None:
+        done = self._run(
+            [
+                self._bin("initdb"),
+                "-D",
+                str(self.data_dir),
+                "--username",
+                SUPERUSER,
+                "--auth",
+                "trust",
+                "--encoding",
+                "UTF8",
+                "--locale",
+                "C",
+                "--no-sync",
+                "--no-instructions",
+            ],
+            timeout=120,
+        )
+        if done.returncode != 0:
+            raise PostgresUnavailable(
+                f"initdb failed (exit {done.returncode}):\n"
+                + _tail(done.stdout + done.stderr)
+            )
+        hba = self.data_dir / "pg_hba.conf"
+        hba.write_text(_PG_HBA)
+        if self._as_os_user is not None:
+            os.chown(hba, self._as_os_user.pw_uid, self._as_os_user.pw_gid)
+
+    def _launch_on_free_port(self) -> None:
+        # Another process may grab the port between our probe and the bind.
+        for attempt in range(3):
+            self.port = free_port()
+            problem = self._launch()
+            if problem is None:
+                return
+            if attempt < 2 and "Address already in use" in self._log_tail(3):
+                continue
+            raise PostgresUnavailable(
+                f"PostgreSQL ({self._bin('postgres')}) {problem}; server log:\n"
+                + self._log_tail()
+            )
+
+    def _launch(self) -> str | None:
+        """Start the server and wait until it accepts connections.
+
+        Returns what went wrong, or None.
+        """
+        assert self.port is not None
+        settings = {
+            **_SERVER_SETTINGS,
+            "port": str(self.port),
+            "unix_socket_directories": str(self.socket_dir),
+        }
+        argv = [self._bin("postgres"), "-D", str(self.data_dir)]
+        for key, value in settings.items():
+            argv += ["-c", f"{key}={value}"]
+        with open(self.log_file, "ab") as log:
+            self._process = subprocess.Popen(
+                self._command(argv),
+                cwd=self._base(),
+                env=self._env(),
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        deadline = time.monotonic() + self.startup_timeout
+        while time.monotonic() < deadline:
+            status = self._process.poll()
+            if status is not None:
+                self._process = None
+                return f"exited at start (status {status})"
+            try:
+                with self.admin_connection():
+                    return None
+            except psycopg.OperationalError:
+                time.sleep(0.02)
+        self._kill_server()
+        return f"accepted no connections within {self.startup_timeout:g} s"
+
+    def _kill_server(self) -> None:
+        """Stop the server at once, keeping its folder (and log)."""
+        process, self._process = self._process, None
+        if process is None:
+            return
+        pid_file = self.data_dir / "postmaster.pid"
+        if process.poll() is None and pid_file.exists():
+            with contextlib.suppress(OSError, subprocess.SubprocessError):
+                self._run(
+                    [
+                        self._bin("pg_ctl"),
+                        *("stop", "-D", str(self.data_dir)),
+                        *("-m", "immediate", "-w", "-t", "10"),
+                    ],
+                    timeout=20,
+                )
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            # pg_ctl failed. When we are root, `process` is runuser/su, so
+            # signal the postmaster itself: SIGQUIT is an immediate shutdown.
+            with contextlib.suppress(OSError, ValueError, IndexError):
+                os.kill(int(pid_file.read_text().split()[0]), signal.SIGQUIT)
+            process.kill()
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                process.wait(timeout=10)
+
+    def _create_role_and_database(self) -> None:
+        with self.admin_connection() as conn:
+            conn.execute(
+                sql.SQL("CREATE ROLE {} LOGIN CREATEDB PASSWORD {}").format(
+                    sql.Identifier(ROLE), sql.Literal(PASSWORD)
+                )
+            )
+            create_database(conn, DATABASE, owner=ROLE)
+        # Prove the URL works: TCP, password authentication, the role.
+        try:
+            with psycopg.connect(self.url, connect_timeout=5) as conn:
+                conn.execute("SELECT 1")
+        except psycopg.Error as error:
+            raise PostgresUnavailable(
+                f"the server started but {self.url} does not work: {error}\n"
+                + self._log_tail()
+            ) from error
+
+    def _log_tail(self, lines: int = 30) -> str:
+        try:
+            return _tail(self.log_file.read_text(errors="replace"), lines)
+        except OSError:
+            return "(no server log)"
+
+
+def _tail(text: str, lines: int = 30) -> str:
+    return "\n".join(text.strip().splitlines()[-lines:])
