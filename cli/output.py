@@ -22,7 +22,9 @@ def table(rows: Sequence[Sequence[Any]], header: Sequence[str]) -> str:
         ["" if c is None else str(c) for c in row] for row in rows
     ]
     widths = [max(len(row[i]) for row in cells) for i in range(len(header))]
-    lines = ["  ".join(c.ljust(w) for c, w in zip(row, widths)) for row in cells]
+    lines = [
+        "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) for row in cells
+    ]
     lines.insert(1, "  ".join("-" * w for w in widths))
     return "\n".join(line.rstrip() for line in lines)
 

@@ -56,6 +56,15 @@ class HistoryEntry:
         ).total_seconds() > BACKDATED_AFTER_HOURS * 3600
 
 
+@dataclass(frozen=True)
+class History:
+    """An account's audit trail, with the policy whose clock it is read on."""
+
+    seeker_id: UUID
+    policy: Policy
+    entries: list[HistoryEntry]
+
+
 _NOT_DETAILS = frozenset(
     {
         "originator_id",
@@ -212,7 +221,7 @@ class SeekerLedger(Application[UUID]):
         *,
         as_of: str | None = None,
         known_at: str | None = None,
-    ) -> list[HistoryEntry]:
+    ) -> History:
         events = self.stream(seeker_id)
         entries: list[HistoryEntry] = []
         seeker: Seeker | None = None
@@ -232,7 +241,8 @@ class SeekerLedger(Application[UUID]):
                     details=event_details(event),
                 )
             )
-        return entries
+        policy = Policy.from_dict(events[0].policy)  # type: ignore[attr-defined]
+        return History(seeker_id=seeker_id, policy=policy, entries=entries)
 
     # -- helpers ---------------------------------------------------------
 

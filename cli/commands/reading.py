@@ -52,12 +52,9 @@ def history(seeker: str, as_of: str | None, known_at: str | None) -> None:
     run = session()
     seeker_id = parse_seeker_id(seeker)
     ledger = run.ledger()
-    entries = run.call(ledger.history, seeker_id, as_of=as_of, known_at=known_at)
-    zone = run.call(ledger.stream, seeker_id)[0].policy
-    from domain.policy import Policy
-
-    tz = Policy.from_dict(zone).zone
-    views = [history_entry_view(entry, tz) for entry in entries]
+    trail = run.call(ledger.history, seeker_id, as_of=as_of, known_at=known_at)
+    tz = trail.policy.zone
+    views = [history_entry_view(entry, tz) for entry in trail.entries]
     if run.json:
         emit_json({"id": str(seeker_id), "events": views})
         return
