@@ -1,0 +1,68 @@
+"""Shared test helpers: the application on a test store, the CLI as a user runs it."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from click.testing import CliRunner
+
+from cli.main import main
+from domain.ledger import SeekerLedger
+from domain.storage import parse_storage_url
+
+
+def ledger_for(db_url: str) -> SeekerLedger:
+    """The application service on the store behind ``db_url``."""
+    return SeekerLedger(env=parse_storage_url(db_url).environment)
+
+
+@dataclass(frozen=True)
+class CliResult:
+    code: int
+    stdout: str
+    stderr: str
+
+    def json(self) -> Any:
+        return json.loads(self.stdout)
+
+    def error(self) -> Any:
+        """The ``{"error": {...}}`` document a ``--json`` failure writes to stderr."""
+        return json.loads(self.stderr)
+
+
+def run_cli(
+    args: Sequence[str],
+    *,
+    db_url: str | None = None,
+    actor: str = "tester",
+    env: dict[str, str] | None = None,
+) -> CliResult:
+    """Run ``seekers`` in-process through its real entry point (``cli.main.main``),
+    so exit codes and one-line errors are exactly what a user gets."""
+    argv: list[str] = []
+    if db_url is not None:
+        argv += ["--db", db_url]
+    argv += ["--actor", actor, *args]
+    runner = CliRunner()
+    with runner.isolation(env=env) as (out, err, _):
+        try:
+            main(argv)
+        except SystemExit as done:
+            code = done.code if isinstance(done.code, int) else 1
+        else:  # pragma: no cover - main always exits
+            code = 0
+        stdout = out.getvalue().decode()
+        stderr = err.getvalue().decode()
+    return CliResult(code=code, stdout=stdout, stderr=stderr)
+
+
+def event_count(db_url: str) -> int:
+    """How many events the store holds (to prove a refusal wrote nothing)."""
+    ledger = ledger_for(db_url)
+    try:
+        return ledger.recorder.max_notification_id() or 0
+    finally:
+        ledger.close()
