@@ -175,7 +175,8 @@ def purge_due(account: Seeker, arguments: Mapping[str, Any]) -> str | None:
         return f"policy {account.policy.name} sets no retention period to expire"
     if arguments["at"] < due:
         return (
-            f"retention has not expired: purge is due at {due.isoformat()} "
+            f"retention has not expired: purge is due at "
+            f"{due.astimezone(account.policy.zone).isoformat()} "
             f"(policy {account.policy.name})"
         )
     return None
@@ -188,7 +189,9 @@ def interview_ahead(account: Seeker, arguments: Mapping[str, Any]) -> str | None
     if application.interview_at is None or application.interview_at > at:
         return None
     return (
-        f"the interview at {application.interview_at.isoformat()} has already "
+        f"the interview at "
+        f"{application.interview_at.astimezone(account.policy.zone).isoformat()} "
+        "has already "
         "taken place; close the application instead"
     )
 

@@ -1,0 +1,180 @@
+"""``make demo``: a realistic lifecycle across the three policies.
+
+Runs the real ``seekers`` entry point on a fresh SQLite file, printing each
+command line and what the operator and the auditor see.
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+import sys
+from contextlib import redirect_stdout
+from io import StringIO
+from pathlib import Path
+
+import click
+
+from cli.main import main
+
+DEMO_DB = Path("demo-data") / "seekers.db"
+
+
+class Demo:
+    def __init__(self, db: Path) -> None:
+        self.db_url = f"sqlite:///{db}"
+
+    def run(self, *args: str, actor: str = "advisor.kato", quiet: bool = False) -> int:
+        """Run one ``seekers`` command as an operator would, echoing it."""
+        argv = ["--db", self.db_url, "--actor", actor, *args]
+        shown = " ".join(shlex.quote(a) for a in args)
+        click.secho(f"\n$ seekers {shown}", fg="cyan", bold=True)
+        buffer = StringIO()
+        code = 0
+        with redirect_stdout(buffer):
+            try:
+                main(argv)
+            except SystemExit as done:
+                code = done.code if isinstance(done.code, int) else 1
+        if not quiet:
+            click.echo(buffer.getvalue().rstrip())
+        if code:
+            click.secho(f"(exit {code})", fg="yellow")
+        return code
+
+    def new_id(self, *args: str, actor: str = "advisor.kato") -> str:
+        """Register and return the new account's id (JSON output, not printed)."""
+        argv = ["--db", self.db_url, "--actor", actor, "--json", "register", *args]
+        click.secho(
+            f"\n$ seekers register {' '.join(shlex.quote(a) for a in args)}",
+            fg="cyan",
+            bold=True,
+        )
+        buffer = StringIO()
+        with redirect_stdout(buffer):
+            try:
+                main(argv)
+            except SystemExit as done:
+                if done.code:
+                    raise
+        seeker_id: str = json.loads(buffer.getvalue())["id"]
+        click.echo(f"registered {seeker_id}")
+        return seeker_id
+
+
+def section(title: str) -> None:
+    click.secho(f"\n\n=== {title} ===", fg="green", bold=True)
+
+
+def run_demo(db: Path = DEMO_DB) -> None:
+    db.parent.mkdir(parents=True, exist_ok=True)
+    for leftover in db.parent.glob(db.name + "*"):
+        leftover.unlink()
+    demo = Demo(db)
+
+    section("HelloWork: applications, an interview, a blocked withdrawal")
+    taro = demo.new_id(
+        "--name", "山田 太郎", "--email", "taro.yamada@example.jp",
+        "--birth-date", "1988-04-02", "--policy", "hellowork",
+        "--channel", "counter", "--at", "2025-01-15",
+    )  # fmt: skip
+    demo.run("apply", taro, "--job", "Warehouse logistics", "--route", "self",
+             "--at", "2025-01-20")  # fmt: skip
+    demo.run("apply", taro, "--job", "Forklift operator", "--route", "agency",
+             "--at", "2025-01-22")  # fmt: skip
+    demo.run("schedule-interview", taro, "A2", "--on", "2025-02-03T10:00",
+             "--at", "2025-01-27")  # fmt: skip
+    demo.run("request-withdrawal", taro, "--channel", "web", "--at", "2025-02-01")
+    demo.run("close-application", taro, "A1", "--outcome", "rejected",
+             "--at", "2025-02-02")  # fmt: skip
+    demo.run("request-withdrawal", taro, "--channel", "web", "--reason",
+             "other_agency", "--at", "2025-02-02")  # fmt: skip
+    demo.run("withdraw", taro, "--at", "2025-02-02T12:00")
+    click.echo("(the open agency application A2 was declined on withdrawal)")
+
+    section("HelloWork: self-service reinstatement on day 30 and day 31")
+    demo.run("reinstate", taro, "--at", "2025-03-04T09:00")
+    click.echo("(2025-02-02 → 2025-03-04 is day 30: allowed)")
+    hanako = demo.new_id(
+        "--name", "佐藤 花子", "--email", "hanako.sato@example.jp",
+        "--birth-date", "1995-11-20", "--policy", "hellowork", "--channel", "web",
+        "--at", "2025-01-10",
+    )  # fmt: skip
+    demo.run("request-withdrawal", hanako, "--channel", "web", "--reason",
+             "job_found", "--at", "2025-02-02")  # fmt: skip
+    demo.run("withdraw", hanako, "--at", "2025-02-02")
+    demo.run("reinstate", hanako, "--at", "2025-03-05T09:00")
+    demo.run("reinstate", hanako, "--assisted", "--at", "2025-03-05T09:30",
+             actor="counter.staff.ito")  # fmt: skip
+
+    section("Workport: pause, a last-minute email decline, an unreachable spell")
+    ken = demo.new_id(
+        "--name", "Ken Watanabe", "--email", "ken.w@example.com",
+        "--birth-date", "1990-07-07", "--phone", "090-1234-5678",
+        "--policy", "workport", "--channel", "app", "--advisor", "Suzuki",
+        "--at", "2025-03-01",
+    )  # fmt: skip
+    demo.run("apply", ken, "--job", "Backend engineer", "--at", "2025-03-03")
+    demo.run("apply", ken, "--job", "SRE", "--at", "2025-03-03T11:00")
+    demo.run("schedule-interview", ken, "A1", "--on", "2025-03-10T14:00",
+             "--at", "2025-03-05")  # fmt: skip
+    demo.run("decline-interview", ken, "A1", "--channel", "email", "--note",
+             "feeling unwell", "--at", "2025-03-10T08:30")  # fmt: skip
+    demo.run("pause", ken, "--reason", "family matters", "--at", "2025-03-12")
+    demo.run("contact", ken, "--channel", "phone", "--outcome", "no_answer",
+             "--at", "2025-03-13")  # fmt: skip
+    demo.run("resume", ken, "--at", "2025-04-01")
+    demo.run("contact", ken, "--channel", "phone", "--outcome", "no_answer",
+             "--at", "2025-04-10")  # fmt: skip
+    demo.run("mark-unreachable", ken, "--at", "2025-04-15")
+    demo.run("schedule-interview", ken, "A2", "--on", "2025-04-20T10:00",
+             "--at", "2025-04-16")  # fmt: skip
+    demo.run("contact", ken, "--channel", "email", "--outcome", "reached",
+             "--at", "2025-04-25")  # fmt: skip
+
+    section("Workport: withdrawal declining open applications, erasure on request")
+    demo.run("schedule-interview", ken, "A2", "--on", "2025-05-12T10:00",
+             "--final", "--round", "2", "--at", "2025-05-01")  # fmt: skip
+    demo.run("request-withdrawal", ken, "--channel", "phone", "--at", "2025-05-08")
+    demo.run("request-withdrawal", ken, "--channel", "phone", "--reason",
+             "no_suitable_jobs", "--erase-data", "--at", "2025-05-08")  # fmt: skip
+    demo.run("withdraw", ken, "--at", "2025-05-09")
+
+    section("Pasona: identity check on withdrawal by phone, erased at once")
+    yui = demo.new_id(
+        "--name", "Yui Tanaka", "--email", "yui.tanaka@example.jp",
+        "--birth-date", "1993-02-14", "--policy", "pasona",
+        "--advisor", "Mori", "--at", "2025-04-01",
+    )  # fmt: skip
+    demo.run("apply", yui, "--job", "Marketing manager", "--at", "2025-04-03")
+    demo.run("request-withdrawal", yui, "--channel", "web", "--reason",
+             "job_found", "--at", "2025-05-20")  # fmt: skip
+    demo.run("request-withdrawal", yui, "--channel", "phone", "--reason",
+             "job_found", "--verify-name", "Yui Tanaka",
+             "--verify-birth-date", "1993-02-15", "--at", "2025-05-20")  # fmt: skip
+    demo.run("request-withdrawal", yui, "--channel", "phone", "--reason",
+             "job_found", "--verify-name", "Yui  Tanaka",
+             "--verify-birth-date", "1993-02-14", "--at", "2025-05-20")  # fmt: skip
+    demo.run("withdraw", yui, "--at", "2025-05-21")
+    demo.run("reinstate", yui, "--assisted", "--at", "2025-05-22")
+
+    section("HelloWork: lapsed registration purged on request")
+    demo.run("lapse", hanako, "--at", "2025-06-01", actor="system:sweep")
+    demo.run("purge", hanako, "--reason", "retention_expired", "--at", "2025-06-02")
+    demo.run("purge", hanako, "--reason", "deletion_request", "--at", "2025-06-02")
+    demo.run("apply", hanako, "--job", "Anything")
+
+    section("What the auditor sees")
+    demo.run("history", ken, actor="auditor.abe")
+    demo.run("show", ken, "--as-of", "2025-04-20", actor="auditor.abe")
+    demo.run("history", yui, actor="auditor.abe")
+    demo.run("show", taro, actor="auditor.abe")
+    click.secho(f"\nDemo ledger: {db}", fg="green")
+
+
+def cli_main() -> None:
+    run_demo(Path(sys.argv[1]) if len(sys.argv) > 1 else DEMO_DB)
+
+
+if __name__ == "__main__":
+    cli_main()
