@@ -36,6 +36,7 @@ from tests.support.postgres_server import (  # noqa: E402
 # ============================================================================
 
 POSTGRES_URL_ENV = "SEEKERS_TEST_POSTGRES_URL"
+_SKIPPED_UNDER_CI = pytest.StashKey[int]()
 
 
 def _under_ci() -> bool:
@@ -99,9 +100,6 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if skipped and session.exitstatus == pytest.ExitCode.OK:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
     session.config.stash[_SKIPPED_UNDER_CI] = skipped
-
-
-_SKIPPED_UNDER_CI = pytest.StashKey[int]()
 
 
 def pytest_terminal_summary(

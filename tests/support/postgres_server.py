@@ -187,6 +187,7 @@ class ThrowawayPostgres:
         self.startup_seconds: float | None = None
         self._process: subprocess.Popen[bytes] | None = None
         self._as_os_user: pwd.struct_passwd | None = None
+        self._owner_pid = os.getpid()
 
     # -- paths -------------------------------------------------------------
 
@@ -229,6 +230,7 @@ class ThrowawayPostgres:
         if self._process is not None:
             return self
         began = time.monotonic()
+        self._owner_pid = os.getpid()
         self.bin_dir = find_bin_dir()
         if os.geteuid() == 0:
             try:
@@ -255,6 +257,8 @@ class ThrowawayPostgres:
 
     def stop(self) -> None:
         """Kill the server (``pg_ctl stop -m immediate``), delete its folder."""
+        if os.getpid() != self._owner_pid:
+            return  # a forked child exiting: the server is its parent's
         atexit.unregister(self.stop)
         _running.discard(self)
         self._kill_server()
