@@ -7,7 +7,14 @@ from collections.abc import Sequence
 
 import click
 
-from cli.commands import applications, lifecycle, reading, withdrawals
+from cli.commands import (
+    applications,
+    lifecycle,
+    operations,
+    reading,
+    reports,
+    withdrawals,
+)
 from cli.errors import USAGE, report, report_domain_error
 from cli.session import Session, default_actor
 from domain.errors import SeekerLedgerError
@@ -40,7 +47,7 @@ def cli(ctx: click.Context, db_url: str, actor: str, as_json: bool) -> None:
     ctx.call_on_close(session.close)
 
 
-for module in (lifecycle, applications, withdrawals, reading):
+for module in (lifecycle, applications, withdrawals, reading, reports, operations):
     for command in module.COMMANDS:
         cli.add_command(command)
 

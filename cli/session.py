@@ -17,6 +17,7 @@ from domain.errors import SeekerNotFound, StorageError
 from domain.ledger import Outcome, SeekerLedger
 from domain.seeker import Seeker
 from domain.storage import StorageConfig, parse_storage_url
+from projections.runner import Projections
 
 
 def default_actor() -> str:
@@ -45,6 +46,7 @@ class Session:
     actor: str
     json: bool
     _ledger: SeekerLedger | None = field(default=None, repr=False)
+    _projections: Projections | None = field(default=None, repr=False)
 
     @property
     def config(self) -> StorageConfig:
@@ -69,6 +71,19 @@ class Session:
                 self._ledger = SeekerLedger(env=config.environment)
         return self._ledger
 
+    def projections(self) -> Projections:
+        """The ledger's projections, on the same connections as the ledger."""
+        if self._projections is None:
+            ledger = self.ledger()
+            with storage_errors(self.config):
+                self._projections = Projections(ledger)
+        return self._projections
+
+    def catch_up(self) -> None:
+        """Bring every projection up to the log, so reads reflect every command."""
+        projections = self.projections()
+        self.call(projections.catch_up)
+
     def call(self, function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         with storage_errors(self.config):
             return function(*args, **kwargs)
@@ -83,9 +98,11 @@ class Session:
         """Run one command on an account, with this session's storage errors."""
         ledger = self.ledger()
         outcome: Outcome = self.call(ledger.execute, seeker_id, command, at=at)
+        self.catch_up()
         return outcome
 
     def close(self) -> None:
+        self._projections = None
         if self._ledger is not None:
             self._ledger.close()
             self._ledger = None

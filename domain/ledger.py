@@ -148,7 +148,7 @@ class SeekerLedger(Application[UUID]):
         seeker_id: UUID,
         command: Callable[[Seeker, datetime], T],
         *,
-        at: str | None = None,
+        at: str | datetime | None = None,
     ) -> Outcome:
         """Run ``command`` on the account and save what it recorded.
 
@@ -247,10 +247,15 @@ class SeekerLedger(Application[UUID]):
     # -- helpers ---------------------------------------------------------
 
     def _business_time(
-        self, at: str | None, policy: Policy, *, not_before: datetime | None
+        self, at: str | datetime | None, policy: Policy, *, not_before: datetime | None
     ) -> datetime:
         now = self.clock()
-        occurred_at = now if at is None else parse_instant(at, policy.zone)
+        if at is None:
+            occurred_at = now
+        elif isinstance(at, datetime):
+            occurred_at = at
+        else:
+            occurred_at = parse_instant(at, policy.zone)
         check_business_time(occurred_at, not_before=not_before, now=now)
         return occurred_at
 

@@ -34,10 +34,97 @@ PURGE_REASONS = ("deletion_request", "retention_expired")
 LAST_MINUTE_HOURS = 24
 
 
+class SeekerEvent(Aggregate.Event):
+    """Every change to an account: when it happened (business time) and who did it.
+
+    The store's own recorded time is the library's ``timestamp``.
+    """
+
+    occurred_at: datetime
+    actor: str
+
+
 class Seeker(Aggregate):
     """A job seeker's account under one policy."""
 
-    @event("Registered")
+    # -- events: the facts recorded about an account ---------------------
+
+    class Registered(Aggregate.Created):
+        occurred_at: datetime
+        actor: str
+        policy: dict[str, Any]
+        personal: PersonalData
+        channel: str | None
+        advisor: str | None
+
+    class Applied(SeekerEvent):
+        application_id: str
+        job: str
+        route: str
+
+    class InterviewScheduled(SeekerEvent):
+        application_id: str
+        interview_at: datetime
+        round_number: int
+        final: bool
+
+    class InterviewDeclined(SeekerEvent):
+        application_id: str
+        channel: str
+        notice_hours: float
+        last_minute: bool
+        personal: PersonalData | None
+
+    class ApplicationClosed(SeekerEvent):
+        application_id: str
+        outcome: str
+
+    class Paused(SeekerEvent):
+        personal: PersonalData | None
+
+    class Resumed(SeekerEvent):
+        pass
+
+    class ContactAttempted(SeekerEvent):
+        channel: str
+        outcome: str
+
+    class MarkedUnreachable(SeekerEvent):
+        pass
+
+    class ContactRestored(SeekerEvent):
+        pass
+
+    class Lapsed(SeekerEvent):
+        reason: str
+
+    class Reactivated(SeekerEvent):
+        pass
+
+    class AdvisorChanged(SeekerEvent):
+        advisor: str
+
+    class WithdrawalRequested(SeekerEvent):
+        channel: str
+        reason: str | None
+        erase_data: bool
+        identity_checked: bool
+        personal: PersonalData | None
+
+    class WithdrawalCancelled(SeekerEvent):
+        pass
+
+    class Withdrawn(SeekerEvent):
+        timing: str
+
+    class Reinstated(SeekerEvent):
+        mode: str
+        days_after_withdrawal: int
+
+    class Purged(SeekerEvent):
+        reason: str
+
+    @event(Registered)
     def __init__(
         self,
         *,
@@ -409,7 +496,7 @@ class Seeker(Aggregate):
         index = int(application.id[1:]) - 1
         self.applications[index] = application
 
-    @event("Applied")
+    @event(Applied)
     def _applied(
         self,
         *,
@@ -430,7 +517,7 @@ class Seeker(Aggregate):
         )
         self._touch(occurred_at, activity=True)
 
-    @event("InterviewScheduled")
+    @event(InterviewScheduled)
     def _interview_scheduled(
         self,
         *,
@@ -452,7 +539,7 @@ class Seeker(Aggregate):
         )
         self._touch(occurred_at, activity=True)
 
-    @event("InterviewDeclined")
+    @event(InterviewDeclined)
     def _interview_declined(
         self,
         *,
@@ -468,7 +555,7 @@ class Seeker(Aggregate):
         self._replace_application(application.moved("declined", outcome="declined"))
         self._touch(occurred_at)
 
-    @event("ApplicationClosed")
+    @event(ApplicationClosed)
     def _application_closed(
         self, *, occurred_at: datetime, actor: str, application_id: str, outcome: str
     ) -> None:
@@ -476,38 +563,38 @@ class Seeker(Aggregate):
         self._replace_application(application.moved("closed", outcome=outcome))
         self._touch(occurred_at)
 
-    @event("Paused")
+    @event(Paused)
     def _paused(
         self, *, occurred_at: datetime, actor: str, personal: PersonalData | None
     ) -> None:
         self._enter("paused", occurred_at)
         self._touch(occurred_at)
 
-    @event("Resumed")
+    @event(Resumed)
     def _resumed(self, *, occurred_at: datetime, actor: str) -> None:
         self._enter("active", occurred_at)
         self._touch(occurred_at, activity=True)
 
-    @event("ContactAttempted")
+    @event(ContactAttempted)
     def _contact_attempted(
         self, *, occurred_at: datetime, actor: str, channel: str, outcome: str
     ) -> None:
         self.contact_attempts += 1
         self._touch(occurred_at)
 
-    @event("MarkedUnreachable")
+    @event(MarkedUnreachable)
     def _marked_unreachable(self, *, occurred_at: datetime, actor: str) -> None:
         self._enter("unreachable", occurred_at)
         self.unreachable_since = occurred_at
         self._touch(occurred_at)
 
-    @event("ContactRestored")
+    @event(ContactRestored)
     def _contact_restored(self, *, occurred_at: datetime, actor: str) -> None:
         self._enter("active", occurred_at)
         self.unreachable_since = None
         self._touch(occurred_at, activity=True)
 
-    @event("Lapsed")
+    @event(Lapsed)
     def _lapsed(self, *, occurred_at: datetime, actor: str, reason: str) -> None:
         self._enter("lapsed", occurred_at)
         self.unreachable_since = None
@@ -515,20 +602,20 @@ class Seeker(Aggregate):
             self.invalid_since = occurred_at
         self._touch(occurred_at)
 
-    @event("Reactivated")
+    @event(Reactivated)
     def _reactivated(self, *, occurred_at: datetime, actor: str) -> None:
         self._enter("active", occurred_at)
         self.invalid_since = None
         self._touch(occurred_at, activity=True)
 
-    @event("AdvisorChanged")
+    @event(AdvisorChanged)
     def _advisor_changed(
         self, *, occurred_at: datetime, actor: str, advisor: str
     ) -> None:
         self.advisor = advisor
         self._touch(occurred_at)
 
-    @event("WithdrawalRequested")
+    @event(WithdrawalRequested)
     def _withdrawal_requested(
         self,
         *,
@@ -547,7 +634,7 @@ class Seeker(Aggregate):
         self.erase_requested = erase_data
         self._touch(occurred_at)
 
-    @event("WithdrawalCancelled")
+    @event(WithdrawalCancelled)
     def _withdrawal_cancelled(self, *, occurred_at: datetime, actor: str) -> None:
         self._enter("active", occurred_at)
         self.withdrawal_channel = None
@@ -556,7 +643,7 @@ class Seeker(Aggregate):
         self.invalid_since = None
         self._touch(occurred_at)
 
-    @event("Withdrawn")
+    @event(Withdrawn)
     def _withdrawn(self, *, occurred_at: datetime, actor: str, timing: str) -> None:
         self._enter("withdrawn", occurred_at)
         self.withdrawal_timing = timing
@@ -565,7 +652,7 @@ class Seeker(Aggregate):
             self.invalid_since = occurred_at
         self._touch(occurred_at)
 
-    @event("Reinstated")
+    @event(Reinstated)
     def _reinstated(
         self,
         *,
@@ -583,7 +670,7 @@ class Seeker(Aggregate):
         self.erase_requested = False
         self._touch(occurred_at, activity=True)
 
-    @event("Purged")
+    @event(Purged)
     def _purged(self, *, occurred_at: datetime, actor: str, reason: str) -> None:
         self._enter("purged", occurred_at)
         self.personal = None
@@ -603,3 +690,46 @@ ACTIVITY_EVENTS = frozenset(
         "Reinstated",
     }
 )
+
+STATE_AFTER = {
+    "Registered": "active",
+    "Paused": "paused",
+    "Resumed": "active",
+    "MarkedUnreachable": "unreachable",
+    "ContactRestored": "active",
+    "Lapsed": "lapsed",
+    "Reactivated": "active",
+    "WithdrawalRequested": "withdrawal_requested",
+    "WithdrawalCancelled": "active",
+    "Withdrawn": "withdrawn",
+    "Reinstated": "active",
+    "Purged": "purged",
+}
+"""Events that move the account, and where to. Any other event leaves the
+account in its state."""
+
+
+def time_rule_due(seeker: Seeker, at: datetime) -> tuple[str, str, datetime] | None:
+    """What the time rules require of this account at ``at``, if anything.
+
+    Returns the command (``lapse`` or ``purge``), its reason, and the business
+    time at which the rule took effect. The sweep asks this of every
+    candidate the projection finds, so a stale projection never acts alone.
+    """
+    if seeker.status in ("active", "paused", "unreachable"):
+        dues = [
+            (due, reason)
+            for due, reason in (
+                (seeker.registration_lapses_at, "registration_expired"),
+                (seeker.unreachable_lapses_at, "unreachable_grace"),
+            )
+            if due is not None and due <= at
+        ]
+        if dues:
+            due, reason = min(dues)
+            return "lapse", reason, max(due, seeker.last_occurred_at)
+    if seeker.status in ("lapsed", "withdrawn"):
+        purge_due = seeker.purge_due_at
+        if purge_due is not None and purge_due <= at:
+            return "purge", "retention_expired", max(purge_due, seeker.last_occurred_at)
+    return None

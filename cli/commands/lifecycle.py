@@ -58,6 +58,7 @@ def register(
         actor=run.actor,
         at=at,
     )
+    run.catch_up()
     emit_outcome(outcome, as_json=run.json)
 
 

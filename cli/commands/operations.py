@@ -1,0 +1,207 @@
+"""Back-office operations: the sweep and the projections' upkeep."""
+
+from __future__ import annotations
+
+import signal
+import threading
+import time
+from types import FrameType
+from zoneinfo import ZoneInfo
+
+import click
+
+from cli.commands.common import session
+from cli.output import emit_json, table
+from cli.progress import ProgressLine
+from domain.errors import BadValue
+from domain.timerules import FUTURE_TOLERANCE, parse_instant, utcnow
+from projections.runner import PROJECTIONS
+from projections.sweep import sweep as run_sweep
+
+SWEEP_ZONE = ZoneInfo("Asia/Tokyo")
+"""A date alone given to ``sweep --at`` means 00:00 here (the presets' zone)."""
+
+
+@click.command()
+@click.option("--at", "at", metavar="T", help="Sweep as of T (default: now).")
+@click.option("--dry-run", is_flag=True, help="Show what is due; record nothing.")
+def sweep(at: str | None, dry_run: bool) -> None:
+    """Lapse expired registrations and unreachable seekers; purge past retention."""
+    run = session()
+    now = utcnow()
+    moment = parse_instant(at, SWEEP_ZONE) if at else now
+    if moment > now + FUTURE_TOLERANCE and not dry_run:
+        raise BadValue(
+            f"--at {moment.isoformat()} is in the future; "
+            "only a --dry-run may look ahead"
+        )
+    run.catch_up()
+    projections = run.projections()
+    actions = run.call(
+        run_sweep, run.ledger(), projections.views["accounts"], moment, dry_run=dry_run
+    )
+    if not dry_run:
+        run.catch_up()
+    if run.json:
+        emit_json(
+            {
+                "at": moment.astimezone(SWEEP_ZONE).isoformat(),
+                "dry_run": dry_run,
+                "actions": [
+                    {
+                        "id": a.id,
+                        "command": a.command,
+                        "reason": a.reason,
+                        "effective_at": a.effective_at.astimezone(
+                            SWEEP_ZONE
+                        ).isoformat(),
+                    }
+                    for a in actions
+                ],
+            }
+        )
+        return
+    verb = "would do" if dry_run else "did"
+    click.echo(
+        f"sweep at {moment.astimezone(SWEEP_ZONE).isoformat()}: "
+        f"{verb} {len(actions)} action(s)"
+    )
+    if actions:
+        rows = [
+            [
+                a.id,
+                a.command,
+                a.reason,
+                a.effective_at.astimezone(SWEEP_ZONE).strftime("%Y-%m-%d %H:%M"),
+            ]
+            for a in actions
+        ]
+        click.echo(table(rows, ["id", "command", "reason", "effective"]))
+
+
+@click.group()
+def projections() -> None:
+    """Projection upkeep: status, catch-up, rebuild, run."""
+
+
+name_argument = click.argument(
+    "name", required=False, type=click.Choice(list(PROJECTIONS))
+)
+
+
+@projections.command()
+@name_argument
+def status(name: str | None) -> None:
+    """Each projection's position in the log and its lag."""
+    run = session()
+    views = run.projections()
+    statuses = [run.call(views.status, each) for each in views.select(name)]
+    if run.json:
+        emit_json(
+            {
+                "projections": [
+                    {
+                        "name": s.name,
+                        "position": s.position,
+                        "head": s.head,
+                        "lag": s.lag,
+                    }
+                    for s in statuses
+                ]
+            }
+        )
+        return
+    rows = [[s.name, s.position, s.head, s.lag] for s in statuses]
+    click.echo(table(rows, ["projection", "position", "head", "lag"]))
+
+
+def _with_progress(action: str, name: str | None, rebuild: bool) -> None:
+    run = session()
+    views = run.projections()
+    done: dict[str, int] = {}
+    started = time.monotonic()
+    for each in views.select(name):
+        state = run.call(views.status, each)
+        total = state.head if rebuild else state.lag
+        with ProgressLine(f"{action} {each}", total, enabled=not run.json) as bar:
+            method = views.rebuild if rebuild else views.catch_up
+            done[each] = run.call(method, each, progress=bar)
+    elapsed = time.monotonic() - started
+    if run.json:
+        emit_json({"action": action, "processed": done, "seconds": round(elapsed, 3)})
+        return
+    for each, count in done.items():
+        click.echo(f"{action} {each}: {count} event(s)")
+    click.echo(f"in {elapsed:.2f} s")
+
+
+@projections.command(name="catch-up")
+@name_argument
+def catch_up(name: str | None) -> None:
+    """Process the events the projections have not seen yet."""
+    _with_progress("catch-up", name, rebuild=False)
+
+
+@projections.command()
+@name_argument
+def rebuild(name: str | None) -> None:
+    """Empty the projections and process the whole log again, in batches."""
+    _with_progress("rebuild", name, rebuild=True)
+
+
+@projections.command(name="run")
+@click.option("--poll", default=1.0, show_default=True, help="Seconds (SQLite only).")
+def run_live(poll: float) -> None:
+    """Follow the log live until Ctrl-C or SIGTERM (PostgreSQL: subscription)."""
+    run = session()
+    stop = threading.Event()
+
+    def request_stop(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    previous = signal.signal(signal.SIGTERM, request_stop)
+    try:
+        if run.config.kind == "postgresql":
+            _follow_postgres(run.config.environment, stop)
+        else:
+            views = run.projections()
+            click.echo("following the log (SQLite: polling); Ctrl-C to stop", err=True)
+            while not stop.is_set():
+                run.call(views.catch_up)
+                stop.wait(poll)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    click.echo("stopped", err=True)
+
+
+def _follow_postgres(environment: dict[str, str], stop: threading.Event) -> None:
+    """One library ``ProjectionRunner`` per projection, on its subscription."""
+    from eventsourcing.projection import ProjectionRunner
+
+    from domain.ledger import SeekerLedger
+    from projections.runner import postgres_view_class
+
+    runners = [
+        ProjectionRunner(
+            application_class=SeekerLedger,
+            projection_class=projection_class,
+            view_class=postgres_view_class(name),
+            env=environment,
+        )
+        for name, (projection_class, _, _) in PROJECTIONS.items()
+    ]
+    click.echo("following the log (PostgreSQL subscription); Ctrl-C to stop", err=True)
+    try:
+        while not stop.is_set():
+            for runner in runners:
+                if runner.is_interrupted.is_set():
+                    runner.run_forever(timeout=0)  # re-raises the runner's error
+            stop.wait(0.5)
+    finally:
+        for runner in runners:
+            runner.stop()
+
+
+COMMANDS = [sweep, projections]

@@ -1,0 +1,67 @@
+"""The ``audit_trail`` projection: one row per event, both times, who, why.
+
+The states before and after come from the trail itself (the previous row's
+``to_state``) and the event's own effect, never from another projection.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+from typing import Any
+
+from eventsourcing.persistence import Tracking
+from eventsourcing.projection import Projection
+
+from domain.ledger import BACKDATED_AFTER_HOURS, event_details
+from domain.seeker import STATE_AFTER
+from projections.changes import ChangeSet
+from projections.schema import stamp
+from projections.views import LedgerView
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return stamp(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+class AuditTrailProjection(Projection[LedgerView]):
+    name = "audit_trail"
+
+    def process_event(self, domain_event: Any, tracking: Tracking) -> None:
+        self.view.apply_batch(
+            self, [(tracking.notification_id, domain_event)], tracking
+        )
+
+    def apply(self, event: Any, changes: ChangeSet, notification_id: int) -> None:
+        account = str(event.originator_id)
+        kind = type(event).__name__
+        before = changes.last_state(account) if kind != "Registered" else None
+        after = STATE_AFTER.get(kind, before)
+        assert after is not None, f"{kind} before any Registered for {account}"
+        changes.set_last_state(account, after)
+        details = {key: _plain(value) for key, value in event_details(event).items()}
+        occurred_at: datetime = event.occurred_at
+        recorded_at: datetime = event.timestamp
+        changes.append(
+            "audit_trail",
+            {
+                "notification_id": notification_id,
+                "account": account,
+                "version": event.originator_version,
+                "type": kind,
+                "occurred_at": stamp(occurred_at),
+                "recorded_at": stamp(recorded_at),
+                "actor": event.actor,
+                "channel": details.get("channel"),
+                "reason": details.get("reason"),
+                "from_state": before,
+                "to_state": after,
+                "backdated": (recorded_at - occurred_at).total_seconds()
+                > BACKDATED_AFTER_HOURS * 3600,
+                "details": json.dumps(details, sort_keys=True, ensure_ascii=False),
+            },
+        )

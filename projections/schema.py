@@ -1,0 +1,112 @@
+"""The projection tables. Portable SQL: the same statements run on SQLite and
+PostgreSQL. Times are stored as fixed-width UTC text (``stamp``), so they
+sort and compare the same way on both."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+ACCOUNTS_TABLES = [
+    """CREATE TABLE IF NOT EXISTS accounts (
+        id TEXT PRIMARY KEY,
+        policy TEXT NOT NULL,
+        status TEXT NOT NULL,
+        status_since TEXT NOT NULL,
+        registered_at TEXT NOT NULL,
+        last_activity_at TEXT NOT NULL,
+        last_occurred_at TEXT NOT NULL,
+        applications INTEGER NOT NULL,
+        open_applications INTEGER NOT NULL,
+        withdrawal_reason TEXT,
+        withdrawal_channel TEXT,
+        withdrawal_timing TEXT,
+        erase_requested BOOLEAN NOT NULL,
+        withdrawn_at TEXT,
+        self_reinstatement_deadline TEXT,
+        invalid_since TEXT,
+        purge_due_at TEXT,
+        purged_at TEXT,
+        advisor TEXT,
+        unreachable_since TEXT,
+        contact_attempts INTEGER NOT NULL,
+        unreachable_attempts INTEGER NOT NULL,
+        declines INTEGER NOT NULL,
+        last_minute_declines INTEGER NOT NULL,
+        registration_lapses_at TEXT,
+        unreachable_lapses_at TEXT,
+        version INTEGER NOT NULL,
+        timezone TEXT NOT NULL,
+        validity_months INTEGER,
+        grace_days INTEGER NOT NULL,
+        retention_years INTEGER,
+        self_reinstatement_days INTEGER
+    )""",
+    "CREATE INDEX IF NOT EXISTS accounts_status ON accounts (status, policy)",
+    "CREATE INDEX IF NOT EXISTS accounts_policy ON accounts (policy, status)",
+    # The sweep's three questions, each answered by an index holding only
+    # the accounts it can concern.
+    """CREATE INDEX IF NOT EXISTS accounts_registration_due
+        ON accounts (registration_lapses_at)
+        WHERE registration_lapses_at IS NOT NULL""",
+    """CREATE INDEX IF NOT EXISTS accounts_unreachable_due
+        ON accounts (unreachable_lapses_at)
+        WHERE unreachable_lapses_at IS NOT NULL""",
+    """CREATE INDEX IF NOT EXISTS accounts_purge_due
+        ON accounts (purge_due_at) WHERE purge_due_at IS NOT NULL""",
+    """CREATE TABLE IF NOT EXISTS report_status (
+        policy TEXT NOT NULL, status TEXT NOT NULL, count BIGINT NOT NULL,
+        PRIMARY KEY (policy, status))""",
+    """CREATE TABLE IF NOT EXISTS report_withdrawals (
+        month TEXT NOT NULL, policy TEXT NOT NULL, reason TEXT NOT NULL,
+        channel TEXT NOT NULL, timing TEXT NOT NULL, count BIGINT NOT NULL,
+        PRIMARY KEY (month, policy, reason, channel, timing))""",
+    """CREATE TABLE IF NOT EXISTS report_reinstatements (
+        month TEXT NOT NULL, policy TEXT NOT NULL, mode TEXT NOT NULL,
+        count BIGINT NOT NULL, total_days BIGINT NOT NULL,
+        PRIMARY KEY (month, policy, mode))""",
+    """CREATE TABLE IF NOT EXISTS report_declines (
+        month TEXT NOT NULL, policy TEXT NOT NULL, channel TEXT NOT NULL,
+        last_minute BOOLEAN NOT NULL, count BIGINT NOT NULL,
+        PRIMARY KEY (month, policy, channel, last_minute))""",
+]
+ACCOUNTS_TABLE_NAMES = [
+    "accounts",
+    "report_status",
+    "report_withdrawals",
+    "report_reinstatements",
+    "report_declines",
+]
+
+AUDIT_TABLES = [
+    """CREATE TABLE IF NOT EXISTS audit_trail (
+        notification_id BIGINT PRIMARY KEY,
+        account TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        type TEXT NOT NULL,
+        occurred_at TEXT NOT NULL,
+        recorded_at TEXT NOT NULL,
+        actor TEXT NOT NULL,
+        channel TEXT,
+        reason TEXT,
+        from_state TEXT,
+        to_state TEXT NOT NULL,
+        backdated BOOLEAN NOT NULL,
+        details TEXT NOT NULL
+    )""",
+    """CREATE UNIQUE INDEX IF NOT EXISTS audit_trail_account
+        ON audit_trail (account, version)""",
+]
+AUDIT_TABLE_NAMES = ["audit_trail"]
+
+
+def stamp(value: datetime | None) -> str | None:
+    """A time as fixed-width UTC text: sorts and compares as time does."""
+    if value is None:
+        return None
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def unstamp(value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    return datetime.strptime(value, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
