@@ -204,6 +204,15 @@ def _unreachable(view: LedgerView, now: datetime) -> list[dict[str, Any]]:
     return result
 
 
+def account_timezone(view: LedgerView, seeker_id: UUID) -> str:
+    """The time zone of the account's policy, from the accounts projection."""
+    rows = view.query("SELECT timezone FROM accounts WHERE id = ?", (str(seeker_id),))
+    if not rows:
+        raise SeekerNotFound(seeker_id)
+    timezone: str = rows[0]["timezone"]
+    return timezone
+
+
 def audit_history(
     view: LedgerView,
     seeker_id: UUID,
@@ -212,7 +221,8 @@ def audit_history(
     as_of: str | None = None,
     known_at: str | None = None,
 ) -> list[HistoryEntry]:
-    """The account's audit trail as the projection holds it."""
+    """The account's audit trail as the projection holds it; the same entries
+    ``SeekerLedger.history`` rebuilds from the account's events."""
     zone = ZoneInfo(timezone)
     rows = view.query(
         "SELECT version, type, occurred_at, recorded_at, actor, from_state, "

@@ -178,8 +178,7 @@ class PostgresLedgerView(LedgerView, PostgresTrackingRecorder):
         kwargs["tracking_table_name"] = f"{self.projection_name}_tracking"
         super().__init__(datastore, **kwargs)
         self.sql_create_statements.extend(
-            SQL(statement).format()
-            for statement in self.tables
+            SQL(statement).format() for statement in self.tables
         )
 
     @contextmanager

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import click
 
@@ -13,6 +14,7 @@ from cli.views import account_view, history_entry_view, policy_view
 from domain.errors import SeekerNotFound
 from domain.lifecycle import account_rules, application_rules
 from domain.policy import PRESETS
+from projections.queries import account_timezone, audit_history
 
 as_of_option = click.option(
     "--as-of",
@@ -51,10 +53,19 @@ def history(seeker: str, as_of: str | None, known_at: str | None) -> None:
     """The account's audit trail: every event, who, when, from which state."""
     run = session()
     seeker_id = parse_seeker_id(seeker)
-    ledger = run.ledger()
-    trail = run.call(ledger.history, seeker_id, as_of=as_of, known_at=known_at)
-    tz = trail.policy.zone
-    views = [history_entry_view(entry, tz) for entry in trail.entries]
+    run.catch_up()
+    views_by_name = run.projections().views
+    timezone = run.call(account_timezone, views_by_name["accounts"], seeker_id)
+    entries = run.call(
+        audit_history,
+        views_by_name["audit_trail"],
+        seeker_id,
+        timezone=timezone,
+        as_of=as_of,
+        known_at=known_at,
+    )
+    tz = ZoneInfo(timezone)
+    views = [history_entry_view(entry, tz) for entry in entries]
     if run.json:
         emit_json({"id": str(seeker_id), "events": views})
         return
@@ -70,7 +81,7 @@ def history(seeker: str, as_of: str | None, known_at: str | None) -> None:
         ]
         for v in views
     ]
-    click.echo(f"History of seeker {seeker_id} (times in {tz.key}; * backdated)")
+    click.echo(f"History of seeker {seeker_id} (times in {timezone}; * backdated)")
     click.echo(
         table(rows, ["v", "occurred", "recorded", "actor", "event", "state", "details"])
     )
