@@ -124,7 +124,8 @@ class SeekerLedger(Application[UUID]):
         channel: str | None,
         advisor: str | None,
         actor: str,
-        at: str | None = None,
+        at: str | datetime | None = None,
+        seeker_id: UUID | None = None,
     ) -> Outcome:
         occurred_at = self._business_time(at, policy, not_before=None)
         personal = _registration_personal_data(name, email, birth_date, phone)
@@ -139,6 +140,7 @@ class SeekerLedger(Application[UUID]):
             personal=personal,
             channel=channel,
             advisor=advisor,
+            seeker_id=seeker_id,
         )
         self.save(seeker)
         return Outcome(seeker=seeker, events=["Registered"], result=seeker.id)
@@ -272,7 +274,8 @@ def _visible(
     occurred_by = parse_instant(as_of, zone) if as_of else None
     recorded_by = parse_instant(known_at, zone) if known_at else None
     for event in events:
-        if occurred_by is not None and event.occurred_at > occurred_by:  # type: ignore[attr-defined]
+        occurred_at: datetime = event.occurred_at  # type: ignore[attr-defined]
+        if occurred_by is not None and occurred_at > occurred_by:
             break
         if recorded_by is not None and event.timestamp > recorded_by:
             break

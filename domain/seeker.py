@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
+from uuid import UUID, uuid4
 
 from eventsourcing.domain import Aggregate, event
 
@@ -166,7 +167,10 @@ class Seeker(Aggregate):
         personal: PersonalData,
         channel: str | None,
         advisor: str | None,
+        seeker_id: UUID | None = None,
     ) -> Seeker:
+        """Open an account; ``seeker_id`` is for imports and reproducible
+        simulations (a new random id otherwise)."""
         account_rules().move(account_rules().initial, "register")
         if advisor is not None and not policy.advisors:
             raise Refused(
@@ -174,7 +178,9 @@ class Seeker(Aggregate):
                 state=account_rules().initial,
                 allowed=["register"],
             )
-        return cls(
+        return cls._create(
+            cls.Registered,
+            id=seeker_id or uuid4(),
             occurred_at=occurred_at,
             actor=actor,
             policy=policy.to_dict(),

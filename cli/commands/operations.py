@@ -14,6 +14,7 @@ from cli.commands.common import session
 from cli.output import emit_json, table
 from cli.progress import ProgressLine
 from domain.errors import BadValue
+from domain.simulation import simulate as simulate_population
 from domain.timerules import FUTURE_TOLERANCE, parse_instant, utcnow
 from projections.runner import PROJECTIONS
 from projections.sweep import sweep as run_sweep
@@ -77,6 +78,53 @@ def sweep(at: str | None, dry_run: bool) -> None:
             for a in actions
         ]
         click.echo(table(rows, ["id", "command", "reason", "effective"]))
+
+
+@click.command()
+@click.option("--seekers", "count", type=click.IntRange(min=1), required=True)
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option(
+    "--years", type=click.IntRange(min=1, max=30), default=6, show_default=True
+)
+def simulate(count: int, seed: int, years: int) -> None:
+    """Generate a realistic population through the real commands (for demos
+    and benchmarks): three policies, spread over past years."""
+    run = session()
+    ledger = run.ledger(create=True)
+    started = time.monotonic()
+    with ProgressLine("simulate", count, enabled=not run.json) as bar:
+        report = run.call(
+            simulate_population,
+            ledger,
+            seekers=count,
+            seed=seed,
+            now=utcnow(),
+            years=years,
+            progress=bar,
+        )
+    views = run.projections()
+    with ProgressLine(
+        "catch-up", report.events * len(views.names), enabled=not run.json
+    ) as bar:
+        run.call(views.catch_up, progress=bar)
+    elapsed = time.monotonic() - started
+    if run.json:
+        emit_json(
+            {
+                "seekers": report.seekers,
+                "events": report.events,
+                "refused": report.refused,
+                "statuses": report.statuses,
+                "seconds": round(elapsed, 3),
+            }
+        )
+        return
+    click.echo(
+        f"simulated {report.seekers} seekers, {report.events} events "
+        f"({report.refused} commands refused by the rules) in {elapsed:.1f} s"
+    )
+    for status, number in sorted(report.statuses.items()):
+        click.echo(f"  {status:<21} {number}")
 
 
 @click.group()
@@ -204,4 +252,4 @@ def _follow_postgres(environment: dict[str, str], stop: threading.Event) -> None
             runner.stop()
 
 
-COMMANDS = [sweep, projections]
+COMMANDS = [sweep, simulate, projections]
