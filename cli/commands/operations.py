@@ -16,7 +16,7 @@ from cli.progress import ProgressLine
 from domain.errors import BadValue
 from domain.simulation import simulate as simulate_population
 from domain.timerules import FUTURE_TOLERANCE, parse_instant, utcnow
-from projections.runner import PROJECTIONS
+from projections.runner import BATCH_SIZE, PROJECTIONS
 from projections.sweep import sweep as run_sweep
 
 SWEEP_ZONE = ZoneInfo("Asia/Tokyo")
@@ -163,7 +163,18 @@ def status(name: str | None) -> None:
     click.echo(table(rows, ["projection", "position", "head", "lag"]))
 
 
-def _with_progress(action: str, name: str | None, rebuild: bool) -> None:
+batch_size_option = click.option(
+    "--batch-size",
+    type=click.IntRange(min=1),
+    default=BATCH_SIZE,
+    show_default=True,
+    help="Events per transaction.",
+)
+
+
+def _with_progress(
+    action: str, name: str | None, *, rebuild: bool, batch_size: int
+) -> None:
     run = session()
     views = run.projections()
     done: dict[str, int] = {}
@@ -173,7 +184,7 @@ def _with_progress(action: str, name: str | None, rebuild: bool) -> None:
         total = state.head if rebuild else state.lag
         with ProgressLine(f"{action} {each}", total, enabled=not run.json) as bar:
             method = views.rebuild if rebuild else views.catch_up
-            done[each] = run.call(method, each, progress=bar)
+            done[each] = run.call(method, each, batch_size=batch_size, progress=bar)
     elapsed = time.monotonic() - started
     if run.json:
         emit_json({"action": action, "processed": done, "seconds": round(elapsed, 3)})
@@ -185,16 +196,18 @@ def _with_progress(action: str, name: str | None, rebuild: bool) -> None:
 
 @projections.command(name="catch-up")
 @name_argument
-def catch_up(name: str | None) -> None:
+@batch_size_option
+def catch_up(name: str | None, batch_size: int) -> None:
     """Process the events the projections have not seen yet."""
-    _with_progress("catch-up", name, rebuild=False)
+    _with_progress("catch-up", name, rebuild=False, batch_size=batch_size)
 
 
 @projections.command()
 @name_argument
-def rebuild(name: str | None) -> None:
+@batch_size_option
+def rebuild(name: str | None, batch_size: int) -> None:
     """Empty the projections and process the whole log again, in batches."""
-    _with_progress("rebuild", name, rebuild=True)
+    _with_progress("rebuild", name, rebuild=True, batch_size=batch_size)
 
 
 @projections.command(name="run")
