@@ -40,6 +40,44 @@ def storage_errors(config: StorageConfig) -> Iterator[None]:
         raise StorageError(f"{config.safe_url}: {detail}") from None
 
 
+PROBE_TIMEOUT_SECONDS = 3
+_PROBLEMS = (
+    (
+        "password authentication failed",
+        "authentication failed (wrong user or password)",
+    ),
+    ("does not exist", "database does not exist"),
+    ("could not translate host name", "unknown host"),
+    ("Name or service not known", "unknown host"),
+    ("Connection refused", "no server is listening (is PostgreSQL running?)"),
+    ("timeout expired", "host unreachable (no answer)"),
+    ("invalid response to SSL negotiation", "no PostgreSQL server at that address"),
+)
+
+
+def probe_postgres(config: StorageConfig) -> None:
+    """Open and close one connection, to name the problem when there is one.
+
+    The library's pool only reports that it "couldn't get a connection";
+    operators need to know whether the server is down, the password wrong,
+    the database missing or the host unreachable.
+    """
+    env = config.environment
+    try:
+        psycopg.connect(
+            host=env["POSTGRES_HOST"],
+            port=int(env["POSTGRES_PORT"]),
+            dbname=env["POSTGRES_DBNAME"],
+            user=env["POSTGRES_USER"],
+            password=env["POSTGRES_PASSWORD"],
+            connect_timeout=PROBE_TIMEOUT_SECONDS,
+        ).close()
+    except psycopg.Error as error:
+        text = " ".join(str(error).split())
+        problem = next((label for key, label in _PROBLEMS if key in text), text)
+        raise StorageError(f"{config.safe_url}: {problem}") from None
+
+
 @dataclass
 class Session:
     db_url: str
@@ -67,6 +105,8 @@ class Session:
                     f"{config.safe_url}: no database at {path} "
                     "(register a seeker to create one, or check --db)"
                 )
+            if config.kind == "postgresql":
+                probe_postgres(config)
             with storage_errors(config):
                 self._ledger = SeekerLedger(env=config.environment)
         return self._ledger
