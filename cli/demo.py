@@ -24,8 +24,11 @@ class Demo:
     def __init__(self, db: Path) -> None:
         self.db_url = f"sqlite:///{db}"
 
-    def run(self, *args: str, actor: str = "advisor.kato", quiet: bool = False) -> int:
-        """Run one ``seekers`` command as an operator would, echoing it."""
+    def run(
+        self, *args: str, actor: str = "advisor.kato", limit: int | None = None
+    ) -> int:
+        """Run one ``seekers`` command as an operator would, echoing it
+        (its output cut after ``limit`` lines)."""
         argv = ["--db", self.db_url, "--actor", actor, *args]
         shown = " ".join(shlex.quote(a) for a in args)
         click.secho(f"\n$ seekers {shown}", fg="cyan", bold=True)
@@ -36,8 +39,11 @@ class Demo:
                 main(argv)
             except SystemExit as done:
                 code = done.code if isinstance(done.code, int) else 1
-        if not quiet:
-            click.echo(buffer.getvalue().rstrip())
+        lines = buffer.getvalue().rstrip().splitlines()
+        if limit is not None and len(lines) > limit:
+            hidden = len(lines) - limit
+            lines = [*lines[:limit], f"... ({hidden} more lines)"]
+        click.echo("\n".join(lines))
         if code:
             click.secho(f"(exit {code})", fg="yellow")
         return code
@@ -169,6 +175,33 @@ def run_demo(db: Path = DEMO_DB) -> None:
     demo.run("show", ken, "--as-of", "2025-04-20", actor="auditor.abe")
     demo.run("history", yui, actor="auditor.abe")
     demo.run("show", taro, actor="auditor.abe")
+    demo.run("history", taro, "--known-at", "2025-01-01", actor="auditor.abe")
+
+    section("A whole agency: 600 simulated seekers over six years")
+    demo.run("simulate", "--seekers", "600", "--seed", "7", actor="simulator")
+
+    section("The sweep: time rules applied to every account that is due")
+    demo.run("sweep", "--dry-run", actor="system:sweep", limit=8)
+    demo.run("sweep", actor="system:sweep", limit=8)
+    demo.run("sweep", actor="system:sweep")
+    demo.run("history", taro, actor="auditor.abe")
+
+    section("What the manager sees")
+    demo.run("list", "--status", "withdrawn", "--policy", "workport", limit=8)
+    for report in (
+        "status",
+        "withdrawals",
+        "reinstatements",
+        "declines",
+        "retention",
+        "unreachable",
+    ):
+        demo.run("report", report, actor="manager.ono", limit=14)
+    demo.run(
+        "report", "withdrawals", "--format", "csv", "--from", "2025-01-01",
+        "--to", "2025-03-31", actor="manager.ono", limit=10,
+    )  # fmt: skip
+    demo.run("projections", "status", actor="manager.ono")
     click.secho(f"\nDemo ledger: {db}", fg="green")
 
 

@@ -44,27 +44,37 @@ def due_candidates(view: LedgerView, at: datetime) -> list[str]:
 def sweep(
     ledger: SeekerLedger, view: LedgerView, at: datetime, *, dry_run: bool
 ) -> list[SweepAction]:
+    """Apply (or with ``dry_run`` only list) every time rule due at ``at``.
+
+    An account can owe more than one step: a registration that lapsed years
+    ago may already be past its retention, so it is lapsed and purged in the
+    same sweep, and a second sweep at the same time has nothing left to do.
+    """
     actions: list[SweepAction] = []
     for candidate in due_candidates(view, at):
         seeker_id = UUID(candidate)
-        due = time_rule_due(ledger.get_seeker(seeker_id), at)
-        if due is None:
-            continue
-        command, reason, effective_at = due
-        actions.append(SweepAction(candidate, command, reason, effective_at))
         if dry_run:
+            actions.extend(apply_due_rules(ledger.get_seeker(seeker_id), at))
             continue
+        outcome = ledger.execute(
+            seeker_id, lambda seeker, _: apply_due_rules(seeker, at)
+        )
+        actions.extend(outcome.result)
+    return actions
 
-        def act(
-            seeker: Seeker, when: datetime, command: str = command, reason: str = reason
-        ) -> None:
-            # Re-checked on the freshly loaded account (and again on a retry).
-            if time_rule_due(seeker, at) is None:
-                return
-            if command == "lapse":
-                seeker.lapse(at=when, actor=SWEEP_ACTOR, reason=reason)
-            else:
-                seeker.purge(at=when, actor=SWEEP_ACTOR, reason=reason)
 
-        ledger.execute(seeker_id, act, at=effective_at)
+def apply_due_rules(seeker: Seeker, at: datetime) -> list[SweepAction]:
+    """Run on the account every command the time rules owe at ``at``.
+
+    Rules are asked afresh on the loaded account (and again on a retry), so
+    a stale projection row can never lapse or purge an account that is not due.
+    """
+    actions = []
+    while (due := time_rule_due(seeker, at)) is not None:
+        command, reason, effective_at = due
+        if command == "lapse":
+            seeker.lapse(at=effective_at, actor=SWEEP_ACTOR, reason=reason)
+        else:
+            seeker.purge(at=effective_at, actor=SWEEP_ACTOR, reason=reason)
+        actions.append(SweepAction(str(seeker.id), command, reason, effective_at))
     return actions
