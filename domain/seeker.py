@@ -274,25 +274,32 @@ class Seeker(Aggregate):
     def _check_application(
         self, command: str, application_id: str, **arguments: Any
     ) -> JobApplication:
+        """Both machines must agree: the account's, then the application's.
+
+        An application refusal names the application's state and the
+        commands its state allows.
+        """
         self.check(command, **arguments)
         application = self.application(application_id)
-        try:
-            application_rules().move(application.status, command)
-        except Refused as refusal:
+        rules = application_rules()
+        allowed = rules.allowed(application.status)
+        where = (
+            f"application state '{application.status}', "
+            f"allowed: {', '.join(allowed) or 'nothing'}"
+        )
+        if not rules.is_allowed(application.status, command):
             raise Refused(
-                f"application {application.id}: {refusal}",
-                state=self.status,
-                allowed=self.allowed_commands(),
-            ) from None
-        for guard in application_rules().move(application.status, command).guards:
-            refusal_message = GUARDS[guard](
-                self, {**arguments, "application": application}
+                f"application {application.id}: cannot {command} ({where})",
+                state=application.status,
+                allowed=allowed,
             )
-            if refusal_message is not None:
+        for guard in rules.move(application.status, command).guards:
+            refusal = GUARDS[guard](self, {**arguments, "application": application})
+            if refusal is not None:
                 raise Refused(
-                    f"application {application.id}: {refusal_message}",
-                    state=self.status,
-                    allowed=self.allowed_commands(),
+                    f"application {application.id}: {refusal} ({where})",
+                    state=application.status,
+                    allowed=allowed,
                 )
         return application
 

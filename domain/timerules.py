@@ -25,11 +25,13 @@ def parse_instant(text: str, zone: ZoneInfo) -> datetime:
         if len(value) == 10:
             return start_of_day(date.fromisoformat(value), zone)
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        if parsed.tzinfo is None:
+            parsed = parsed.replace(tzinfo=zone)
+        return parsed.astimezone(UTC)
     except ValueError:
         raise BadValue(f"not an ISO 8601 date or date-time: {text!r}") from None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=zone)
-    return parsed.astimezone(UTC)
+    except OverflowError:
+        raise BadValue(f"date-time out of range: {text!r}") from None
 
 
 def parse_date(text: str) -> date:

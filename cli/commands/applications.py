@@ -44,7 +44,7 @@ def apply(seeker: str, job: str, route: str, at: str | None) -> None:
 @seeker_argument
 @application_argument
 @click.option("--on", "on", required=True, metavar="DATETIME")
-@click.option("--round", "round_number", type=click.IntRange(min=1), default=1)
+@click.option("--round", "round_number", type=click.IntRange(min=1, max=20), default=1)
 @click.option("--final", is_flag=True, help="This is the final-round interview.")
 @at_option
 def schedule_interview(

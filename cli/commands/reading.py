@@ -64,6 +64,8 @@ def history(seeker: str, as_of: str | None, known_at: str | None) -> None:
         as_of=as_of,
         known_at=known_at,
     )
+    if not entries:
+        raise SeekerNotFound(f"{seeker_id} (nothing recorded by then)")
     tz = ZoneInfo(timezone)
     views = [history_entry_view(entry, tz) for entry in entries]
     if run.json:
