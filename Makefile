@@ -26,8 +26,8 @@ test: setup postgres
 	$(BIN)/pytest
 
 lint: setup
-	$(BIN)/ruff check domain projections cli tests
-	$(BIN)/ruff format --check domain projections cli tests
+	$(BIN)/ruff check domain projections cli privacy tests
+	$(BIN)/ruff format --check domain projections cli privacy tests
 	$(BIN)/mypy
 
 bench: setup postgres

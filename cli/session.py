@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
 
+import click
 import psycopg
 from eventsourcing.persistence import IntegrityError, PersistenceError
 
@@ -17,6 +18,7 @@ from domain.errors import SeekerNotFound, StorageError
 from domain.ledger import Outcome, SeekerLedger
 from domain.seeker import Seeker
 from domain.storage import StorageConfig, parse_storage_url
+from privacy.opening import vault_opener
 from projections.runner import Projections
 
 
@@ -41,6 +43,12 @@ def storage_errors(config: StorageConfig) -> Iterator[None]:
 
 
 PROBE_TIMEOUT_SECONDS = 3
+
+
+def _notice(message: str) -> None:
+    click.echo(f"note: {message}", err=True)
+
+
 _PROBLEMS = (
     (
         "password authentication failed",
@@ -107,8 +115,9 @@ class Session:
                 )
             if config.kind == "postgresql":
                 probe_postgres(config)
+            opener = vault_opener(sqlite_path=config.sqlite_path, notice=_notice)
             with storage_errors(config):
-                self._ledger = SeekerLedger(env=config.environment)
+                self._ledger = SeekerLedger(env=config.environment, vault=opener)
         return self._ledger
 
     def projections(self) -> Projections:

@@ -9,17 +9,23 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any, ClassVar, TypeVar
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import DomainEvent
-from eventsourcing.persistence import IntegrityError, JSONTranscoder
+from eventsourcing.persistence import IntegrityError, JSONTranscoder, Mapper
 
 from domain import transcodings
-from domain.errors import BadValue, Conflict, SeekerNotFound
+from domain.errors import BadValue, Conflict, Refused, SeekerNotFound
 from domain.policy import CHANNELS, Policy
+from domain.sealing import (
+    PersonalDataUnprotected,
+    SealedPersonalDataAsBase64,
+    SealingMapper,
+    Vault,
+)
 from domain.seeker import Seeker
 from domain.timerules import check_business_time, parse_instant, utcnow
 from domain.values import PersonalData
@@ -102,13 +108,29 @@ class SeekerLedger(Application[UUID]):
         env: dict[str, str] | None = None,
         *,
         clock: Callable[[], datetime] = utcnow,
+        vault: Callable[[SeekerLedger], Vault] | None = None,
     ) -> None:
+        """``vault`` opens the keys that seal personal data on this store; it
+        is called on first need, so commands that never touch personal data
+        (lists, reports) work without the master key. Without a vault,
+        personal data cannot be stored at all."""
+        self._vault_factory = vault
+        self._vault: Vault | None = None
         super().__init__(env)
         self.clock = clock
 
+    @property
+    def vault(self) -> Vault | None:
+        if self._vault is None and self._vault_factory is not None:
+            self._vault = self._vault_factory(self)
+        return self._vault
+
+    def construct_mapper(self) -> Mapper[UUID]:
+        return SealingMapper(self.construct_transcoder(), vault=lambda: self.vault)
+
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
-        for transcoding in transcodings.ALL:
+        for transcoding in (*transcodings.ALL, SealedPersonalDataAsBase64):
             transcoder.register(transcoding())
 
     # -- writing ---------------------------------------------------------
@@ -142,8 +164,65 @@ class SeekerLedger(Application[UUID]):
             advisor=advisor,
             seeker_id=seeker_id,
         )
-        self.save(seeker)
+        vault = self._require_vault()
+        self._claim_email(vault, policy, email, seeker.id)
+        try:
+            vault.create_key(seeker.id)
+            self.save(seeker)
+        except BaseException:
+            vault.release_email(seeker.id)
+            raise
         return Outcome(seeker=seeker, events=["Registered"], result=seeker.id)
+
+    def save_new_accounts(self, seekers: Sequence[Seeker]) -> None:
+        """Save many new accounts at once (simulations and imports).
+
+        Their keys and email entries are created in bulk; accounts already
+        purged in memory are shredded right after they are stored. Emails
+        are not checked against each other here: the index refuses a clash.
+        """
+        vault = self._require_vault()
+        ids = [seeker.id for seeker in seekers]
+        entries = []
+        for seeker in seekers:
+            registered = seeker.pending_events[0] if seeker.pending_events else None
+            email = getattr(getattr(registered, "personal", None), "email", None)
+            if email and seeker.status != "purged":
+                entries.append((seeker.policy.name, email, seeker.id))
+        vault.create_keys(ids)
+        vault.index_emails(entries)
+        self.save(*seekers)
+        purged = [seeker.id for seeker in seekers if seeker.status == "purged"]
+        if purged:
+            vault.destroy_keys(purged)
+        for seeker in seekers:
+            if seeker.status == "purged":
+                seeker.personal = None
+
+    def _require_vault(self) -> Vault:
+        vault = self.vault
+        if vault is None:
+            raise PersonalDataUnprotected(
+                "this ledger has no vault: personal data cannot be stored"
+            )
+        return vault
+
+    def _claim_email(
+        self, vault: Vault, policy: Policy, email: str, seeker_id: UUID
+    ) -> None:
+        """One live account per email and policy (SPEC §7: blind index)."""
+        for _ in range(2):
+            holder = vault.claim_email(policy.name, email, seeker_id)
+            if holder is None:
+                return
+            try:
+                earlier = self.get_seeker(holder)
+            except SeekerNotFound:
+                earlier = None  # a registration that never completed
+            if earlier is not None and earlier.status != "purged":
+                raise Refused(_duplicate_email_message(earlier), state=None)
+            vault.release_email(holder)
+        raise Conflict(f"email index for policy {policy.name} keeps changing")
 
     def execute(
         self,
@@ -165,6 +244,8 @@ class SeekerLedger(Application[UUID]):
             )
             result = command(seeker, occurred_at)
             names = [type(event).__name__ for event in seeker.pending_events]
+            if "Purged" in names:
+                self._require_vault()
             try:
                 self.save(seeker)
             except IntegrityError:
@@ -174,10 +255,23 @@ class SeekerLedger(Application[UUID]):
                         "and the retry was overtaken too; try again"
                     ) from None
                 continue
+            if "Purged" in names:
+                self._shred(seeker)
             return Outcome(seeker=seeker, events=names, result=result)
         raise AssertionError("unreachable")  # pragma: no cover
 
+    def _shred(self, seeker: Seeker) -> None:
+        """After ``Purged`` is stored: destroy the key, so every copy of the
+        personal data in every event and snapshot is unreadable at once."""
+        vault = self._require_vault()
+        vault.destroy_key(seeker.id)
+        seeker.personal = None
+
     # -- reading ---------------------------------------------------------
+
+    def find_by_email(self, email: str) -> list[tuple[str, UUID]]:
+        """Accounts registered with this email (policy, id), via the blind index."""
+        return self._require_vault().find_email(email)
 
     def get_seeker(self, seeker_id: UUID) -> Seeker:
         try:
@@ -301,3 +395,19 @@ def _registration_personal_data(
         if len(digits) < 7 or any(c not in "0123456789+-() " for c in phone):
             raise BadValue(f"not a phone number: {phone!r}")
     return PersonalData(name=name, email=email, phone=phone, birth_date=birth_date)
+
+
+def _duplicate_email_message(earlier: Seeker) -> str:
+    policy = earlier.policy.name
+    message = (
+        f"email already registered under policy {policy}: seeker {earlier.id} "
+        f"is {earlier.status}"
+    )
+    if earlier.status == "withdrawn":
+        deadline = earlier.self_reinstatement_deadline
+        if deadline is not None:
+            last_day = (deadline - timedelta(seconds=1)).astimezone(earlier.policy.zone)
+            message += f"; use reinstate (self-service until {last_day.date()})"
+        elif earlier.policy.assisted_reinstatement:
+            message += "; use reinstate --assisted"
+    return message

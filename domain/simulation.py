@@ -97,12 +97,12 @@ def simulate(
         status = life.seeker.status
         report.statuses[status] = report.statuses.get(status, 0) + 1
         if len(pending) >= SAVE_BATCH:
-            ledger.save(*pending)
+            ledger.save_new_accounts(pending)
             if progress:
                 progress(len(pending))
             pending = []
     if pending:
-        ledger.save(*pending)
+        ledger.save_new_accounts(pending)
         if progress:
             progress(len(pending))
     return report

@@ -56,6 +56,9 @@ class Projections:
 
     def __init__(self, ledger: SeekerLedger) -> None:
         self.ledger = ledger
+        # Projections hold no personal data: they read events without
+        # opening the sealed values, so they never need the master key.
+        self.mapper = ledger.mapper.without_unsealing()  # type: ignore[attr-defined]
         datastore = ledger.factory.datastore  # type: ignore[attr-defined]
         on_postgres = isinstance(datastore, PostgresDatastore)
         self.views: dict[str, LedgerView] = {}
@@ -126,7 +129,7 @@ class Projections:
         view = self.views[name]
         projection = self.projections[name]
         recorder = self.ledger.recorder
-        mapper = self.ledger.mapper
+        mapper = self.mapper
         processed = 0
         while True:
             with view.writing() as (cursor, raw):

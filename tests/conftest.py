@@ -118,3 +118,13 @@ def pytest_terminal_summary(
 # ============================================================================
 # Product fixtures below.
 # ============================================================================
+
+# A fixed master key for the whole run: PostgreSQL stores have no key file, and
+# tests that exercise the key file or a wrong key override it themselves.
+TEST_MASTER_KEY = "c2Vla2Vycy1sZWRnZXItdGVzdC1tYXN0ZXIta2V5ISE="
+
+
+@pytest.fixture(autouse=True)
+def master_key(monkeypatch: pytest.MonkeyPatch) -> str:
+    monkeypatch.setenv("SEEKERS_MASTER_KEY", TEST_MASTER_KEY)
+    return TEST_MASTER_KEY

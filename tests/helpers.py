@@ -12,11 +12,15 @@ from click.testing import CliRunner
 from cli.main import main
 from domain.ledger import SeekerLedger
 from domain.storage import parse_storage_url
+from privacy.opening import vault_opener
 
 
 def ledger_for(db_url: str) -> SeekerLedger:
-    """The application service on the store behind ``db_url``."""
-    return SeekerLedger(env=parse_storage_url(db_url).environment)
+    """The application service on the store behind ``db_url``, with its vault
+    opened as the CLI opens it (same master key, same key table)."""
+    config = parse_storage_url(db_url)
+    opener = vault_opener(sqlite_path=config.sqlite_path, notice=lambda _: None)
+    return SeekerLedger(env=config.environment, vault=opener)
 
 
 @dataclass(frozen=True)

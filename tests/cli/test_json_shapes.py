@@ -72,7 +72,8 @@ def test_register_prints_the_new_id_and_status_active(db_url: str) -> None:
 
 
 def test_register_twice_gives_two_accounts(db_url: str) -> None:
-    first, second = Account(db_url), Account(db_url)
+    first = Account(db_url)
+    second = Account(db_url, "workport", "--email", "second.seeker@example.com")
     assert first.id != second.id
 
 

@@ -1,0 +1,145 @@
+"""The key table and the email blind index, on SQLite or PostgreSQL.
+
+They live in the store's own database, beside the events, but in tables of
+their own: destroying a key is one row, overwritten where the database lets
+us (SQLite ``secure_delete`` and a WAL checkpoint; PostgreSQL a rewrite of
+the table).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+from typing import Any
+
+import psycopg
+from eventsourcing.persistence import IntegrityError
+from eventsourcing.postgres import PostgresDatastore
+from eventsourcing.sqlite import SQLiteDatastore
+
+SCHEMA = [
+    """CREATE TABLE IF NOT EXISTS seeker_keys (
+        seeker_id TEXT PRIMARY KEY,
+        wrapped_key {blob} NOT NULL
+    )""",
+    """CREATE TABLE IF NOT EXISTS email_index (
+        policy TEXT NOT NULL,
+        digest TEXT NOT NULL,
+        seeker_id TEXT NOT NULL,
+        PRIMARY KEY (policy, digest)
+    )""",
+    "CREATE INDEX IF NOT EXISTS email_index_seeker ON email_index (seeker_id)",
+    "CREATE INDEX IF NOT EXISTS email_index_digest ON email_index (digest)",
+]
+
+
+class KeyTable:
+    """SQL for keys and the blind index; ``?`` placeholders on both stores."""
+
+    def __init__(self, datastore: SQLiteDatastore | PostgresDatastore) -> None:
+        self.datastore = datastore
+        self.on_postgres = isinstance(datastore, PostgresDatastore)
+        blob = "BYTEA" if self.on_postgres else "BLOB"
+        for statement in SCHEMA:
+            self._run(statement.format(blob=blob))
+
+    def _run(self, sql: str, params: Sequence[Any] = ()) -> None:
+        if self.on_postgres:
+            sql = sql.replace("?", "%s")
+        with self.datastore.transaction(commit=True) as cursor:
+            cursor.execute(sql, params)
+
+    def _query(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        if self.on_postgres:
+            sql = sql.replace("?", "%s")
+        with self.datastore.transaction(commit=False) as cursor:
+            cursor.execute(sql, params)
+            return [dict(row) for row in cursor.fetchall()]
+
+    def insert_keys(self, keys: Sequence[tuple[str, bytes]]) -> None:
+        sql = "INSERT INTO seeker_keys (seeker_id, wrapped_key) VALUES (?, ?)"
+        if self.on_postgres:
+            sql = sql.replace("?", "%s")
+        with self.datastore.transaction(commit=True) as cursor:
+            cursor.executemany(sql, keys)
+
+    def insert_emails(self, entries: Sequence[tuple[str, str, str]]) -> None:
+        """Index many (policy, digest, seeker) at once; any clash fails them all."""
+        sql = "INSERT INTO email_index (policy, digest, seeker_id) VALUES (?, ?, ?)"
+        if self.on_postgres:
+            sql = sql.replace("?", "%s")
+        with self.datastore.transaction(commit=True) as cursor:
+            cursor.executemany(sql, entries)
+
+    def wrapped_key(self, seeker_id: str) -> bytes | None:
+        rows = self._query(
+            "SELECT wrapped_key FROM seeker_keys WHERE seeker_id = ?", (seeker_id,)
+        )
+        return bytes(rows[0]["wrapped_key"]) if rows else None
+
+    def claim_email(self, policy: str, digest: str, seeker_id: str) -> str | None:
+        """Record the digest for the seeker; the holder's id if already taken."""
+        holder = self.email_holder(policy, digest)
+        if holder is not None:
+            return holder
+        try:
+            self._run(
+                "INSERT INTO email_index (policy, digest, seeker_id) VALUES (?, ?, ?)",
+                (policy, digest, seeker_id),
+            )
+        except (IntegrityError, psycopg.IntegrityError, sqlite3.IntegrityError):
+            holder = self.email_holder(policy, digest)
+            if holder is None:
+                raise
+            return holder
+        return None
+
+    def email_holder(self, policy: str, digest: str) -> str | None:
+        rows = self._query(
+            "SELECT seeker_id FROM email_index WHERE policy = ? AND digest = ?",
+            (policy, digest),
+        )
+        return str(rows[0]["seeker_id"]) if rows else None
+
+    def find_email(self, digest: str) -> list[tuple[str, str]]:
+        rows = self._query(
+            "SELECT policy, seeker_id FROM email_index WHERE digest = ? "
+            "ORDER BY policy, seeker_id",
+            (digest,),
+        )
+        return [(str(row["policy"]), str(row["seeker_id"])) for row in rows]
+
+    def release_email(self, seeker_id: str) -> None:
+        self._run("DELETE FROM email_index WHERE seeker_id = ?", (seeker_id,))
+
+    def destroy_keys(self, seeker_ids: Sequence[str]) -> None:
+        """Delete the wrapped keys and overwrite where they were stored."""
+        rows = [(seeker_id,) for seeker_id in seeker_ids]
+        if self.on_postgres:
+            with self.datastore.transaction(commit=True) as cursor:
+                for table in ("seeker_keys", "email_index"):
+                    cursor.executemany(
+                        f"DELETE FROM {table} WHERE seeker_id = %s", rows
+                    )
+            assert isinstance(self.datastore, PostgresDatastore)
+            with self.datastore.get_connection() as connection:
+                # Outside a transaction: rewrites the table, dropping the
+                # dead row versions that still held the key.
+                connection.execute("VACUUM FULL seeker_keys")
+                connection.execute("VACUUM FULL email_index")
+            return
+        assert isinstance(self.datastore, SQLiteDatastore)
+        with self.datastore.get_connection(commit=True) as connection:
+            cursor = connection.cursor()
+            cursor.execute("PRAGMA secure_delete = ON")
+            cursor.execute("BEGIN IMMEDIATE")
+            try:
+                for table in ("seeker_keys", "email_index"):
+                    cursor.executemany(f"DELETE FROM {table} WHERE seeker_id = ?", rows)
+            except BaseException:
+                connection.rollback()
+                raise
+            connection.commit()
+            # Copy the zeroed pages into the database file and empty the WAL,
+            # which still held the page images with the key.
+            cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")

@@ -1,0 +1,31 @@
+"""Opening the vault of a ledger: its key table and its master key."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+from domain.ledger import SeekerLedger
+from privacy.key_table import KeyTable
+from privacy.master_key import load_master_key
+from privacy.vault import Vault
+
+
+def vault_opener(
+    *,
+    sqlite_path: Path | None,
+    notice: Callable[[str], None],
+    environ: dict[str, str] | None = None,
+) -> Callable[[SeekerLedger], Vault]:
+    """What ``SeekerLedger(vault=...)`` calls when personal data is first needed."""
+
+    def open_vault(ledger: SeekerLedger) -> Vault:
+        master_key = load_master_key(
+            environ=dict(os.environ if environ is None else environ),
+            sqlite_path=sqlite_path,
+            notice=notice,
+        )
+        return Vault(KeyTable(ledger.factory.datastore), master_key)  # type: ignore[attr-defined]
+
+    return open_vault

@@ -1,0 +1,140 @@
+"""The vault: AES-GCM data keys per seeker, wrapped by the master key.
+
+Each seeker's personal data is sealed with a data key of their own, bound to
+their account id as associated data (a sealed value copied onto another
+account does not open). The data keys are stored wrapped by the master key;
+destroying one makes every copy of that seeker's personal data unreadable at
+once (crypto-shredding). Emails are found through a keyed hash, never stored.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import unicodedata
+from collections.abc import Sequence
+from uuid import UUID
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.hashes import SHA256
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+from domain.errors import StorageError
+from privacy.key_table import KeyTable
+from privacy.master_key import MasterKeyError
+
+NONCE_BYTES = 12
+KEY_AAD = b"seekers/data-key/"
+DATA_AAD = b"seekers/personal/"
+
+
+def normalise_email(email: str) -> str:
+    return unicodedata.normalize("NFKC", email).strip().casefold()
+
+
+class Vault:
+    def __init__(self, table: KeyTable, master_key: bytes) -> None:
+        self.table = table
+        self._master = AESGCM(master_key)
+        self._index_key = HKDF(
+            algorithm=SHA256(), length=32, salt=None, info=b"seekers/email-index"
+        ).derive(master_key)
+        self._keys: dict[UUID, bytes | None] = {}
+
+    # -- data keys -------------------------------------------------------
+
+    def create_key(self, seeker_id: UUID) -> None:
+        self.create_keys([seeker_id])
+
+    def create_keys(self, seeker_ids: Sequence[UUID]) -> None:
+        rows = []
+        for seeker_id in seeker_ids:
+            data_key = AESGCM.generate_key(bit_length=256)
+            nonce = secrets.token_bytes(NONCE_BYTES)
+            aad = KEY_AAD + seeker_id.bytes
+            rows.append(
+                (str(seeker_id), nonce + self._master.encrypt(nonce, data_key, aad))
+            )
+            self._keys[seeker_id] = data_key
+        self.table.insert_keys(rows)
+
+    def destroy_key(self, seeker_id: UUID) -> None:
+        """Crypto-shred: the key, its blind-index entries, and their traces."""
+        self.destroy_keys([seeker_id])
+
+    def destroy_keys(self, seeker_ids: Sequence[UUID]) -> None:
+        self.table.destroy_keys([str(seeker_id) for seeker_id in seeker_ids])
+        for seeker_id in seeker_ids:
+            self._keys[seeker_id] = None
+
+    def _data_key(self, seeker_id: UUID) -> bytes | None:
+        if seeker_id not in self._keys:
+            wrapped = self.table.wrapped_key(str(seeker_id))
+            if wrapped is None:
+                self._keys[seeker_id] = None
+            else:
+                nonce, body = wrapped[:NONCE_BYTES], wrapped[NONCE_BYTES:]
+                try:
+                    key = self._master.decrypt(nonce, body, KEY_AAD + seeker_id.bytes)
+                except InvalidTag:
+                    raise MasterKeyError(
+                        "the master key does not open this ledger's data keys "
+                        "(wrong SEEKERS_MASTER_KEY or key file)"
+                    ) from None
+                self._keys[seeker_id] = key
+        return self._keys[seeker_id]
+
+    # -- the Vault protocol of domain.sealing -------------------------------
+
+    def seal(self, seeker_id: UUID, plaintext: bytes) -> bytes:
+        key = self._data_key(seeker_id)
+        if key is None:
+            raise StorageError(f"seeker {seeker_id} has no data key to seal with")
+        nonce = secrets.token_bytes(NONCE_BYTES)
+        return nonce + AESGCM(key).encrypt(nonce, plaintext, DATA_AAD + seeker_id.bytes)
+
+    def unseal(self, seeker_id: UUID, blob: bytes) -> bytes | None:
+        key = self._data_key(seeker_id)
+        if key is None:
+            return None
+        nonce, body = blob[:NONCE_BYTES], blob[NONCE_BYTES:]
+        try:
+            return AESGCM(key).decrypt(nonce, body, DATA_AAD + seeker_id.bytes)
+        except InvalidTag:
+            raise StorageError(
+                f"personal data of seeker {seeker_id} does not open: altered, "
+                "or sealed for another account"
+            ) from None
+
+    # -- the email blind index -------------------------------------------
+
+    def email_digest(self, email: str) -> str:
+        message = normalise_email(email).encode()
+        return hmac.new(self._index_key, message, hashlib.sha256).hexdigest()
+
+    def claim_email(self, policy: str, email: str, seeker_id: UUID) -> UUID | None:
+        """Index the email under the policy; the earlier holder if taken."""
+        holder = self.table.claim_email(
+            policy, self.email_digest(email), str(seeker_id)
+        )
+        return UUID(holder) if holder else None
+
+    def index_emails(self, entries: Sequence[tuple[str, str, UUID]]) -> None:
+        """Index many (policy, email, seeker) at once (imports, simulations)."""
+        self.table.insert_emails(
+            [
+                (policy, self.email_digest(email), str(seeker))
+                for policy, email, seeker in entries
+            ]
+        )
+
+    def release_email(self, seeker_id: UUID) -> None:
+        self.table.release_email(str(seeker_id))
+
+    def find_email(self, email: str) -> list[tuple[str, UUID]]:
+        return [
+            (policy, UUID(seeker))
+            for policy, seeker in self.table.find_email(self.email_digest(email))
+        ]
