@@ -11,6 +11,7 @@ from cli.commands import (
     applications,
     lifecycle,
     operations,
+    privacy,
     reading,
     reports,
     withdrawals,
@@ -47,7 +48,15 @@ def cli(ctx: click.Context, db_url: str, actor: str, as_json: bool) -> None:
     ctx.call_on_close(session.close)
 
 
-for module in (lifecycle, applications, withdrawals, reading, reports, operations):
+for module in (
+    lifecycle,
+    applications,
+    withdrawals,
+    reading,
+    reports,
+    operations,
+    privacy,
+):
     for command in module.COMMANDS:
         cli.add_command(command)
 

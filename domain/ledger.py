@@ -269,6 +269,17 @@ class SeekerLedger(Application[UUID]):
 
     # -- reading ---------------------------------------------------------
 
+    def personal_notes(self, seeker_id: UUID) -> list[tuple[int, str, str]]:
+        """The free-text notes kept in the account's events: (version, event
+        type, text). Empty once the seeker is purged."""
+        notes = []
+        for event in self.stream(seeker_id):
+            personal = getattr(event, "personal", None)
+            if isinstance(personal, PersonalData) and personal.notes:
+                kind = type(event).__name__
+                notes.append((event.originator_version, kind, personal.notes))
+        return notes
+
     def find_by_email(self, email: str) -> list[tuple[str, UUID]]:
         """Accounts registered with this email (policy, id), via the blind index."""
         return self._require_vault().find_email(email)

@@ -143,3 +143,45 @@ class KeyTable:
             # Copy the zeroed pages into the database file and empty the WAL,
             # which still held the page images with the key.
             cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+
+class MemoryKeyTable:
+    """The same table in memory, for in-memory ledgers (tests, simulations
+    that never touch disk)."""
+
+    def __init__(self) -> None:
+        self.keys: dict[str, bytes] = {}
+        self.emails: dict[tuple[str, str], str] = {}
+
+    def insert_keys(self, keys: Sequence[tuple[str, bytes]]) -> None:
+        self.keys.update(keys)
+
+    def wrapped_key(self, seeker_id: str) -> bytes | None:
+        return self.keys.get(seeker_id)
+
+    def insert_emails(self, entries: Sequence[tuple[str, str, str]]) -> None:
+        for policy, digest, seeker_id in entries:
+            if (policy, digest) in self.emails:
+                raise IntegrityError(f"email already indexed under {policy}")
+            self.emails[(policy, digest)] = seeker_id
+
+    def claim_email(self, policy: str, digest: str, seeker_id: str) -> str | None:
+        holder = self.emails.get((policy, digest))
+        if holder is None:
+            self.emails[(policy, digest)] = seeker_id
+        return holder
+
+    def email_holder(self, policy: str, digest: str) -> str | None:
+        return self.emails.get((policy, digest))
+
+    def find_email(self, digest: str) -> list[tuple[str, str]]:
+        return sorted((p, s) for (p, d), s in self.emails.items() if d == digest)
+
+    def release_email(self, seeker_id: str) -> None:
+        for key in [k for k, s in self.emails.items() if s == seeker_id]:
+            del self.emails[key]
+
+    def destroy_keys(self, seeker_ids: Sequence[str]) -> None:
+        for seeker_id in seeker_ids:
+            self.keys.pop(seeker_id, None)
+            self.release_email(seeker_id)

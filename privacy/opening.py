@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import os
+import secrets
 from collections.abc import Callable
 from pathlib import Path
 
 from domain.ledger import SeekerLedger
-from privacy.key_table import KeyTable
+from privacy.key_table import KeyTable, MemoryKeyTable
 from privacy.master_key import load_master_key
 from privacy.vault import Vault
 
@@ -29,3 +30,8 @@ def vault_opener(
         return Vault(KeyTable(ledger.factory.datastore), master_key)  # type: ignore[attr-defined]
 
     return open_vault
+
+
+def memory_vault(ledger: SeekerLedger) -> Vault:
+    """A vault for an in-memory ledger: keys live and die with the process."""
+    return Vault(MemoryKeyTable(), secrets.token_bytes(32))

@@ -22,7 +22,7 @@ from cryptography.hazmat.primitives.hashes import SHA256
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from domain.errors import StorageError
-from privacy.key_table import KeyTable
+from privacy.key_table import KeyTable, MemoryKeyTable
 from privacy.master_key import MasterKeyError
 
 NONCE_BYTES = 12
@@ -35,7 +35,7 @@ def normalise_email(email: str) -> str:
 
 
 class Vault:
-    def __init__(self, table: KeyTable, master_key: bytes) -> None:
+    def __init__(self, table: KeyTable | MemoryKeyTable, master_key: bytes) -> None:
         self.table = table
         self._master = AESGCM(master_key)
         self._index_key = HKDF(

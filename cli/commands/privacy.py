@@ -1,0 +1,91 @@
+"""Commands about personal data: finding an account by email, subject access."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from cli.commands.common import seeker_argument, session
+from cli.output import emit_json, table
+from cli.session import parse_seeker_id
+from cli.views import account_view, history_entry_view, iso
+from domain.errors import BadValue
+from domain.timerules import utcnow
+
+
+@click.command()
+@click.option("--email", required=True, help="The email to look for.")
+def find(email: str) -> None:
+    """Accounts registered with an email (through its keyed hash, never stored)."""
+    run = session()
+    ledger = run.ledger()
+    matches = run.call(ledger.find_by_email, email)
+    accounts = []
+    for policy, seeker_id in matches:
+        seeker = run.call(ledger.get_seeker, seeker_id)
+        accounts.append(
+            {"id": str(seeker_id), "policy": policy, "status": seeker.status}
+        )
+    if run.json:
+        emit_json({"accounts": accounts})
+        return
+    if not accounts:
+        click.echo("no account with that email")
+        return
+    rows = [[a["id"], a["policy"], a["status"]] for a in accounts]
+    click.echo(table(rows, ["id", "policy", "status"]))
+
+
+@click.command(name="export-data")
+@seeker_argument
+@click.option(
+    "--output",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    help="Write the document to this file (default: stdout).",
+)
+def export_data(seeker: str, output: Path | None) -> None:
+    """Everything held about one seeker, as JSON (subject access request)."""
+    run = session()
+    seeker_id = parse_seeker_id(seeker)
+    ledger = run.ledger()
+    account = run.call(ledger.get_seeker, seeker_id)
+    trail = run.call(ledger.history, seeker_id)
+    zone = account.policy.zone
+    view = account_view(account)
+    erased = account.status == "purged"
+    personal_keys = ("name", "email", "phone", "birth_date")
+    document = {
+        "id": str(seeker_id),
+        "policy": account.policy.name,
+        "exported_at": iso(utcnow(), zone),
+        "erased": erased,
+        "personal": None if erased else {key: view[key] for key in personal_keys},
+        "notes": [
+            {"version": version, "event": kind, "text": text}
+            for version, kind, text in run.call(ledger.personal_notes, seeker_id)
+        ],
+        "account": {k: v for k, v in view.items() if k not in personal_keys},
+        "history": [history_entry_view(entry, zone) for entry in trail.entries],
+    }
+    text = json.dumps(document, ensure_ascii=False, indent=2)
+    if output is not None:
+        try:
+            output.write_text(text + "\n", encoding="utf-8")
+        except OSError as error:
+            raise BadValue(f"cannot write {output}: {error.strerror}") from None
+    else:
+        click.echo(text)
+    if erased:
+        when = iso(account.purged_at, zone)
+        click.echo(
+            f"personal data erased on {when} ({account.purge_reason}); "
+            "the export holds only the history's non-personal skeleton",
+            err=True,
+        )
+    elif output is not None:
+        click.echo(f"wrote {output}", err=True)
+
+
+COMMANDS = [find, export_data]
