@@ -9,6 +9,7 @@ import click
 
 from cli.commands import (
     applications,
+    audit,
     lifecycle,
     operations,
     privacy,
@@ -56,6 +57,7 @@ for module in (
     reports,
     operations,
     privacy,
+    audit,
 ):
     for command in module.COMMANDS:
         cli.add_command(command)
