@@ -14,10 +14,12 @@ import click
 import psycopg
 from eventsourcing.persistence import IntegrityError, PersistenceError
 
+from cli.postgres import schema_lock
 from domain.errors import SeekerNotFound, StorageError
 from domain.ledger import Outcome, SeekerLedger
 from domain.seeker import Seeker
 from domain.storage import StorageConfig, parse_storage_url
+from privacy.key_table import create_key_tables
 from privacy.opening import vault_opener
 from projections.runner import Projections
 
@@ -42,48 +44,8 @@ def storage_errors(config: StorageConfig) -> Iterator[None]:
         raise StorageError(f"{config.safe_url}: {detail}") from None
 
 
-PROBE_TIMEOUT_SECONDS = 3
-
-
 def _notice(message: str) -> None:
     click.echo(f"note: {message}", err=True)
-
-
-_PROBLEMS = (
-    (
-        "password authentication failed",
-        "authentication failed (wrong user or password)",
-    ),
-    ("does not exist", "database does not exist"),
-    ("could not translate host name", "unknown host"),
-    ("Name or service not known", "unknown host"),
-    ("Connection refused", "no server is listening (is PostgreSQL running?)"),
-    ("timeout expired", "host unreachable (no answer)"),
-    ("invalid response to SSL negotiation", "no PostgreSQL server at that address"),
-)
-
-
-def probe_postgres(config: StorageConfig) -> None:
-    """Open and close one connection, to name the problem when there is one.
-
-    The library's pool only reports that it "couldn't get a connection";
-    operators need to know whether the server is down, the password wrong,
-    the database missing or the host unreachable.
-    """
-    env = config.environment
-    try:
-        psycopg.connect(
-            host=env["POSTGRES_HOST"],
-            port=int(env["POSTGRES_PORT"]),
-            dbname=env["POSTGRES_DBNAME"],
-            user=env["POSTGRES_USER"],
-            password=env["POSTGRES_PASSWORD"],
-            connect_timeout=PROBE_TIMEOUT_SECONDS,
-        ).close()
-    except psycopg.Error as error:
-        text = " ".join(str(error).split())
-        problem = next((label for key, label in _PROBLEMS if key in text), text)
-        raise StorageError(f"{config.safe_url}: {problem}") from None
 
 
 @dataclass
@@ -114,11 +76,29 @@ class Session:
                     "(register a seeker to create one, or check --db)"
                 )
             if config.kind == "postgresql":
-                probe_postgres(config)
-            opener = vault_opener(sqlite_path=config.sqlite_path, notice=_notice)
-            with storage_errors(config):
-                self._ledger = SeekerLedger(env=config.environment, vault=opener)
+                self._open_postgres(config)
+            else:
+                opener = vault_opener(sqlite_path=path, notice=_notice)
+                with storage_errors(config):
+                    self._ledger = SeekerLedger(env=config.environment, vault=opener)
+        assert self._ledger is not None
         return self._ledger
+
+    def _open_postgres(self, config: StorageConfig) -> None:
+        """Open the ledger; the first run on a database creates its schema,
+        one process at a time (see ``cli.postgres.schema_lock``)."""
+        with schema_lock(config) as creating:
+            environment = dict(config.environment)
+            if not creating:
+                environment["CREATE_TABLE"] = "no"
+            opener = vault_opener(
+                sqlite_path=None, notice=_notice, create_tables=creating
+            )
+            with storage_errors(config):
+                self._ledger = SeekerLedger(env=environment, vault=opener)
+                self._projections = Projections(self._ledger, create_tables=creating)
+                if creating:
+                    create_key_tables(self._ledger.factory.datastore)  # type: ignore[attr-defined]
 
     def projections(self) -> Projections:
         """The ledger's projections, on the same connections as the ledger."""

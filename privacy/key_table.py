@@ -36,9 +36,15 @@ SCHEMA = [
 class KeyTable:
     """SQL for keys and the blind index; ``?`` placeholders on both stores."""
 
-    def __init__(self, datastore: SQLiteDatastore | PostgresDatastore) -> None:
+    def __init__(
+        self, datastore: SQLiteDatastore | PostgresDatastore, *, create: bool = True
+    ) -> None:
         self.datastore = datastore
         self.on_postgres = isinstance(datastore, PostgresDatastore)
+        if create:
+            self.create_tables()
+
+    def create_tables(self) -> None:
         blob = "BYTEA" if self.on_postgres else "BLOB"
         for statement in SCHEMA:
             self._run(statement.format(blob=blob))
@@ -143,6 +149,10 @@ class KeyTable:
             # Copy the zeroed pages into the database file and empty the WAL,
             # which still held the page images with the key.
             cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+
+def create_key_tables(datastore: SQLiteDatastore | PostgresDatastore) -> None:
+    KeyTable(datastore, create=True)
 
 
 class MemoryKeyTable:

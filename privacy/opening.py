@@ -18,6 +18,7 @@ def vault_opener(
     sqlite_path: Path | None,
     notice: Callable[[str], None],
     environ: dict[str, str] | None = None,
+    create_tables: bool = True,
 ) -> Callable[[SeekerLedger], Vault]:
     """What ``SeekerLedger(vault=...)`` calls when personal data is first needed."""
 
@@ -27,7 +28,8 @@ def vault_opener(
             sqlite_path=sqlite_path,
             notice=notice,
         )
-        return Vault(KeyTable(ledger.factory.datastore), master_key)  # type: ignore[attr-defined]
+        datastore = ledger.factory.datastore  # type: ignore[attr-defined]
+        return Vault(KeyTable(datastore, create=create_tables), master_key)
 
     return open_vault
 

@@ -54,7 +54,7 @@ class ProjectionStatus:
 class Projections:
     """The ledger's projections, their views sharing the ledger's connections."""
 
-    def __init__(self, ledger: SeekerLedger) -> None:
+    def __init__(self, ledger: SeekerLedger, *, create_tables: bool = True) -> None:
         self.ledger = ledger
         # Projections hold no personal data: they read events without
         # opening the sealed values, so they never need the master key.
@@ -66,7 +66,8 @@ class Projections:
         for name, (projection_class, sqlite_view, postgres_view) in PROJECTIONS.items():
             view_class: Any = postgres_view if on_postgres else sqlite_view
             view: LedgerView = view_class(datastore=datastore)
-            view.create_table()
+            if create_tables:
+                view.create_table()
             self.views[name] = view
             self.projections[name] = projection_class(view=view)
 

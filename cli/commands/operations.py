@@ -223,7 +223,9 @@ def run_live(poll: float) -> None:
     previous = signal.signal(signal.SIGTERM, request_stop)
     try:
         if run.config.kind == "postgresql":
-            _follow_postgres(run.config.environment, stop)
+            run.ledger()  # makes sure the schema exists before the runners start
+            environment = {**run.config.environment, "CREATE_TABLE": "no"}
+            _follow_postgres(environment, stop)
         else:
             views = run.projections()
             click.echo("following the log (SQLite: polling); Ctrl-C to stop", err=True)

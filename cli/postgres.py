@@ -1,0 +1,92 @@
+"""Opening a PostgreSQL store: name the problem if it cannot be reached, and
+create the schema once, one process at a time."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import psycopg
+
+from domain.errors import StorageError
+from domain.storage import StorageConfig
+
+PROBE_TIMEOUT_SECONDS = 3
+SCHEMA_VERSION = 1
+SCHEMA_MARKER = "seekers_schema"
+SCHEMA_LOCK = 0x5EE4E25  # any constant: the advisory lock guarding schema setup
+_PROBLEMS = (
+    (
+        "password authentication failed",
+        "authentication failed (wrong user or password)",
+    ),
+    ("does not exist", "database does not exist"),
+    ("could not translate host name", "unknown host"),
+    ("Name or service not known", "unknown host"),
+    ("Connection refused", "no server is listening (is PostgreSQL running?)"),
+    ("timeout expired", "host unreachable (no answer)"),
+    ("invalid response to SSL negotiation", "no PostgreSQL server at that address"),
+)
+
+
+def connect(config: StorageConfig) -> psycopg.Connection[tuple[object, ...]]:
+    """One direct connection, naming the problem when there is one.
+
+    The library's pool only reports that it "couldn't get a connection" after
+    its timeout; operators need to know whether the server is down, the
+    password wrong, the database missing or the host unreachable.
+    """
+    env = config.environment
+    try:
+        return psycopg.connect(
+            host=env["POSTGRES_HOST"],
+            port=int(env["POSTGRES_PORT"]),
+            dbname=env["POSTGRES_DBNAME"],
+            user=env["POSTGRES_USER"],
+            password=env["POSTGRES_PASSWORD"],
+            connect_timeout=PROBE_TIMEOUT_SECONDS,
+            autocommit=True,
+        )
+    except psycopg.Error as error:
+        text = " ".join(str(error).split())
+        problem = next((label for key, label in _PROBLEMS if key in text), text)
+        raise StorageError(f"{config.safe_url}: {problem}") from None
+
+
+@contextmanager
+def schema_lock(config: StorageConfig) -> Iterator[bool]:
+    """Yields whether this process must create the schema (tables, functions,
+    indexes); if so, it holds an advisory lock until done and marks it done.
+
+    Every command used to re-run the library's ``CREATE ... IF NOT EXISTS``
+    and ``CREATE OR REPLACE FUNCTION``; two commands starting together then
+    failed with "tuple concurrently updated". Now the first run creates the
+    schema under the lock and later runs skip it.
+    """
+    with connect(config) as connection:
+        if _schema_ready(connection):
+            yield False
+            return
+        connection.execute("SELECT pg_advisory_lock(%s)", (SCHEMA_LOCK,))
+        try:
+            if _schema_ready(connection):  # another process made it meanwhile
+                yield False
+                return
+            yield True
+            connection.execute(
+                f"CREATE TABLE IF NOT EXISTS {SCHEMA_MARKER} (version INTEGER NOT NULL)"
+            )
+            connection.execute(f"DELETE FROM {SCHEMA_MARKER}")
+            connection.execute(
+                f"INSERT INTO {SCHEMA_MARKER} (version) VALUES (%s)", (SCHEMA_VERSION,)
+            )
+        finally:
+            connection.execute("SELECT pg_advisory_unlock(%s)", (SCHEMA_LOCK,))
+
+
+def _schema_ready(connection: psycopg.Connection[tuple[object, ...]]) -> bool:
+    row = connection.execute("SELECT to_regclass(%s)", (SCHEMA_MARKER,)).fetchone()
+    if row is None or row[0] is None:
+        return False
+    version = connection.execute(f"SELECT max(version) FROM {SCHEMA_MARKER}").fetchone()
+    return version is not None and version[0] == SCHEMA_VERSION
