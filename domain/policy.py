@@ -114,10 +114,11 @@ _FLAGS = {
     "erase_on_withdrawal",
 }
 _COUNTS = {
-    "self_reinstatement_days",
-    "retention_years",
-    "registration_validity_months",
-    "unreachable_grace_days",
+    # The largest value that still keeps every due date on the calendar.
+    "self_reinstatement_days": 3650,
+    "retention_years": 100,
+    "registration_validity_months": 120,
+    "unreachable_grace_days": 3650,
 }
 
 
@@ -150,8 +151,11 @@ def _check(source: str, key: str, value: Any) -> Any:
     if key in _COUNTS:
         if value is None and key in _OPTIONAL:
             return None
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise bad("a whole number of at least 1")
+        limit = _COUNTS[key]
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise bad(f"a whole number from 1 to {limit}")
+        if not 1 <= value <= limit:
+            raise bad(f"a whole number from 1 to {limit}")
         return value
     raise PolicyFileError(f"{source}: unknown key: {key}")  # pragma: no cover
 
@@ -235,13 +239,13 @@ def load_policy(name_or_path: str) -> Policy:
         raise PolicyFileError(f"{path}: not valid TOML: {error}") from None
     base_name = data.pop("based_on", None)
     if base_name is not None:
-        if base_name not in PRESETS:
+        if not isinstance(base_name, str) or base_name not in PRESETS:
             raise PolicyFileError(
                 f"{path}: based_on must be one of {', '.join(PRESETS)}, "
                 f"not {base_name!r}"
             )
         data = {**PRESETS[base_name].to_dict(), **data}
     policy = Policy.from_dict(data, source=str(path))
-    if policy.name in PRESETS:
+    if policy.name.casefold() in PRESETS:
         raise PolicyFileError(f"{path}: name {policy.name!r} is taken by a preset")
     return policy

@@ -95,12 +95,11 @@ class Projections:
         *,
         batch_size: int = BATCH_SIZE,
         progress: Progress | None = None,
+        counts: dict[str, int] | None = None,
     ) -> int:
-        """Process every event not yet seen; returns how many were processed."""
-        return sum(
-            self._catch_up_one(each, batch_size=batch_size, progress=progress)
-            for each in self.select(name)
-        )
+        """Process every event not yet seen; returns how many were processed
+        (summed over projections; ``counts`` gets them per projection)."""
+        return self._catch_up(self.select(name), batch_size, progress, counts)
 
     def rebuild(
         self,
@@ -108,44 +107,59 @@ class Projections:
         *,
         batch_size: int = BATCH_SIZE,
         progress: Progress | None = None,
+        counts: dict[str, int] | None = None,
     ) -> int:
-        """Empty the projection and process the whole log again, in batches.
+        """Empty the projections and process the whole log again, in batches.
 
         Emptying and forgetting the position is one transaction under the
         writer lock, so commands arriving meanwhile are either counted
         before the reset and again after it, or only after it: never lost,
         never twice.
         """
-        total = 0
-        for each in self.select(name):
-            view = self.views[each]
-            with view.writing() as (cursor, _):
+        names = self.select(name)
+        views = [self.views[each] for each in names]
+        with views[0].writing(also=views[1:]) as (cursor, _):
+            for view in views:
                 view.reset_in(cursor, self.ledger.name)
-            total += self._catch_up_one(each, batch_size=batch_size, progress=progress)
-        return total
+        return self._catch_up(names, batch_size, progress, counts)
 
-    def _catch_up_one(
-        self, name: str, *, batch_size: int, progress: Progress | None
+    def _catch_up(
+        self,
+        names: list[str],
+        batch_size: int,
+        progress: Progress | None,
+        counts: dict[str, int] | None,
     ) -> int:
-        view = self.views[name]
-        projection = self.projections[name]
+        """Catch the named projections up together: one transaction per batch
+        for all of them, each event read and decoded once."""
+        views = [self.views[each] for each in names]
         recorder = self.ledger.recorder
-        mapper = self.mapper
+        counts = {} if counts is None else counts
+        counts.update(dict.fromkeys(names, 0))
         processed = 0
         while True:
-            with view.writing() as (cursor, raw):
-                position = view.position_in(raw, self.ledger.name)
+            with views[0].writing(also=views[1:]) as (cursor, raw):
+                positions = [view.position_in(raw, self.ledger.name) for view in views]
                 notifications = recorder.select_notifications(
-                    start=position + 1, limit=batch_size
+                    start=min(positions) + 1, limit=batch_size
                 )
                 if not notifications:
                     return processed
-                items = [(n.id, mapper.to_domain_event(n)) for n in notifications]
+                decoded = [
+                    (n.id, self.mapper.to_domain_event(n)) for n in notifications
+                ]
                 tracking = Tracking(self.ledger.name, notifications[-1].id)
-                view.apply_in(cursor, raw, projection, items, tracking)
-            processed += len(items)
-            if progress is not None:
-                progress(len(items))
+                for each, view, position in zip(names, views, positions, strict=True):
+                    items = [item for item in decoded if item[0] > position]
+                    if items:
+                        projection = self.projections[each]
+                        view.apply_in(cursor, raw, projection, items, tracking)
+                        processed += len(items)
+                        counts[each] += len(items)
+                        if progress is not None:
+                            progress(len(items))
+            if len(notifications) < batch_size:
+                return processed  # the log's end: no need for an empty pass
 
 
 def postgres_view_class(name: str) -> type[LedgerView]:

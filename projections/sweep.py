@@ -31,11 +31,15 @@ class SweepAction:
 
 def due_candidates(view: LedgerView, at: datetime) -> list[str]:
     moment = stamp(at)
+    # The UNION sits in a subquery: with ORDER BY on the UNION itself,
+    # SQLite scans the whole table by primary key instead of using the
+    # three partial indexes (130 ms vs 0.3 ms at 100k accounts).
     rows = view.query(
+        "SELECT id FROM ("
         "SELECT id FROM accounts WHERE registration_lapses_at <= ? "
         "UNION SELECT id FROM accounts WHERE unreachable_lapses_at <= ? "
-        "UNION SELECT id FROM accounts WHERE purge_due_at <= ? "
-        "ORDER BY id",
+        "UNION SELECT id FROM accounts WHERE purge_due_at <= ?"
+        ") AS due ORDER BY id",
         (moment, moment, moment),
     )
     return [row["id"] for row in rows]

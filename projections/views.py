@@ -45,8 +45,10 @@ class LedgerView(TrackingRecorder):
 
     @abstractmethod
     @contextmanager
-    def writing(self) -> Iterator[tuple[Cursor, Any]]:
-        """A write transaction holding this projection's writer lock."""
+    def writing(self, also: Sequence[LedgerView] = ()) -> Iterator[tuple[Cursor, Any]]:
+        """A write transaction holding this projection's writer lock, and
+        those of ``also`` (projections in the same database, caught up in
+        the same transaction)."""
 
     @abstractmethod
     def position_in(self, raw: Any, application_name: str) -> int:
@@ -136,7 +138,9 @@ class SQLiteLedgerView(LedgerView, SQLiteTrackingRecorder):
         return statements + self.tables
 
     @contextmanager
-    def writing(self) -> Iterator[tuple[Cursor, Any]]:
+    def writing(self, also: Sequence[LedgerView] = ()) -> Iterator[tuple[Cursor, Any]]:
+        # BEGIN IMMEDIATE takes the database's one writer lock: it covers
+        # every projection at once.
         with self.datastore.get_connection(commit=True) as connection:
             raw = connection.cursor()
             raw.execute("BEGIN IMMEDIATE")
@@ -182,14 +186,18 @@ class PostgresLedgerView(LedgerView, PostgresTrackingRecorder):
         )
 
     @contextmanager
-    def writing(self) -> Iterator[tuple[Cursor, Any]]:
+    def writing(self, also: Sequence[LedgerView] = ()) -> Iterator[tuple[Cursor, Any]]:
+        tables = sorted(
+            {self.tracking_table_name}
+            | {view.tracking_table for view in also}  # always in one order
+        )
         with self.datastore.transaction(commit=True) as raw:
-            raw.execute(
-                SQL("LOCK TABLE {0}.{1} IN EXCLUSIVE MODE").format(
-                    Identifier(self.datastore.schema),
-                    Identifier(self.tracking_table_name),
+            for table in tables:
+                raw.execute(
+                    SQL("LOCK TABLE {0}.{1} IN EXCLUSIVE MODE").format(
+                        Identifier(self.datastore.schema), Identifier(table)
+                    )
                 )
-            )
             yield _PostgresCursor(raw), raw
 
     def position_in(self, raw: Any, application_name: str) -> int:

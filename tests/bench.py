@@ -32,7 +32,7 @@ from typing import Any
 from uuid import UUID
 
 import domain.seeker as seeker_module
-from domain.ledger import SeekerLedger
+from domain.ledger import SNAPSHOT_INTERVAL, SeekerLedger
 from domain.lifecycle import AccountLifecycle, Rules, account_rules
 from domain.policy import PRESETS
 from domain.seeker import Seeker
@@ -613,7 +613,7 @@ def rebuild_section(results: dict[str, dict[str, float]], sizes: Sizes) -> Secti
 
 def long_account(ledger: SeekerLedger, events: int, at: datetime, number: int) -> UUID:
     """An account of ``events`` events: registered, then contacted, saved in
-    batches (the library snapshots every 100 versions as it saves)."""
+    batches (the library snapshots every SNAPSHOT_INTERVAL versions as it saves)."""
     seeker = new_seeker("workport", at, number)
     save_new(ledger, [seeker])
     seeker_id = seeker.id
@@ -642,7 +642,7 @@ def bench_show(store: str, stores: Stores, sizes: Sizes) -> dict[str, float]:
         lengths = {
             "short": 10,
             "long": sizes.show_events,
-            "worst": sizes.show_events + 99,
+            "worst": sizes.show_events + SNAPSHOT_INTERVAL - 1,
         }
         ids = {
             name: long_account(ledger, count, at, number)
@@ -669,7 +669,8 @@ def bench_show(store: str, stores: Stores, sizes: Sizes) -> dict[str, float]:
 def show_section(results: dict[str, dict[str, float]], sizes: Sizes) -> Section:
     section = Section(
         "4. show: SeekerLedger.get_seeker() of a long account vs one of 10 events "
-        f"(snapshots every 100; the three loaded in turn {sizes.show_loads} times: "
+        f"(snapshots every {SNAPSHOT_INTERVAL}; the three loaded in turn "
+        f"{sizes.show_loads} times: "
         "median times, median ratio of the side-by-side loads)"
     )
     long_row: dict[str, str] = {}
@@ -686,10 +687,11 @@ def show_section(results: dict[str, dict[str, float]], sizes: Sizes) -> Section:
         long_verdicts[store] = verdict(long_ratio <= SHOW_LIMIT)
         worst_verdicts[store] = verdict(worst_ratio <= SHOW_LIMIT)
     n = sizes.show_events
+    tail = SNAPSHOT_INTERVAL - 1
     section.rows += [
         Row(f"{n:,} events vs 10", long_row, f"≤ {SHOW_LIMIT:g}x", long_verdicts),
         Row(
-            f"{n + 99:,} events (99 past a snapshot) vs 10",
+            f"{n + tail:,} events ({tail} past a snapshot) vs 10",
             worst_row,
             f"≤ {SHOW_LIMIT:g}x",
             worst_verdicts,
@@ -697,8 +699,9 @@ def show_section(results: dict[str, dict[str, float]], sizes: Sizes) -> Section:
         Row("baseline: 10 events", short_row),
     ]
     section.notes.append(
-        f"{n:,} is a multiple of 100, so its latest snapshot is its head (best "
-        f"case); {n + 99:,} replays 99 events after it (worst case)"
+        f"{n:,} is a multiple of {SNAPSHOT_INTERVAL}, so its latest snapshot is "
+        f"its head (best case); {n + tail:,} replays {tail} events after it "
+        "(worst case)"
     )
     return section
 

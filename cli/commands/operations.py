@@ -177,19 +177,21 @@ def _with_progress(
 ) -> None:
     run = session()
     views = run.projections()
-    done: dict[str, int] = {}
+    names = views.select(name)
+    states = [run.call(views.status, each) for each in names]
+    total = sum(state.head if rebuild else state.lag for state in states)
+    counts: dict[str, int] = {}
     started = time.monotonic()
-    for each in views.select(name):
-        state = run.call(views.status, each)
-        total = state.head if rebuild else state.lag
-        with ProgressLine(f"{action} {each}", total, enabled=not run.json) as bar:
-            method = views.rebuild if rebuild else views.catch_up
-            done[each] = run.call(method, each, batch_size=batch_size, progress=bar)
+    method = views.rebuild if rebuild else views.catch_up
+    with ProgressLine(
+        f"{action} {', '.join(names)}", total, enabled=not run.json
+    ) as bar:
+        run.call(method, name, batch_size=batch_size, progress=bar, counts=counts)
     elapsed = time.monotonic() - started
     if run.json:
-        emit_json({"action": action, "processed": done, "seconds": round(elapsed, 3)})
+        emit_json({"action": action, "processed": counts, "seconds": round(elapsed, 3)})
         return
-    for each, count in done.items():
+    for each, count in counts.items():
         click.echo(f"{action} {each}: {count} event(s)")
     click.echo(f"in {elapsed:.2f} s")
 
