@@ -75,8 +75,8 @@ def parse_storage_url(url: str) -> StorageConfig:
                 "POSTGRES_USER": unquote(parts.username),
                 "POSTGRES_PASSWORD": unquote(parts.password or ""),
                 "POSTGRES_CONNECT_TIMEOUT": "5",
-                "POSTGRES_POOL_SIZE": "1",
-                "POSTGRES_MAX_OVERFLOW": "1",
+                "POSTGRES_POOL_SIZE": "2",
+                "POSTGRES_MAX_OVERFLOW": "0",
                 "POSTGRES_LOCK_TIMEOUT": "10",
             },
         )

@@ -57,10 +57,14 @@ class KeyTable:
 
     def _query(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
         if self.on_postgres:
-            sql = sql.replace("?", "%s")
-        with self.datastore.transaction(commit=False) as cursor:
-            cursor.execute(sql, params)
-            return [dict(row) for row in cursor.fetchall()]
+            assert isinstance(self.datastore, PostgresDatastore)
+            # One autocommitted statement: no BEGIN/ROLLBACK round trips.
+            with self.datastore.get_connection() as connection:
+                rows = connection.execute(sql.replace("?", "%s"), params).fetchall()
+                return [dict(row) for row in rows]
+        with self.datastore.transaction(commit=False) as sqlite_cursor:
+            sqlite_cursor.execute(sql, params)
+            return [dict(row) for row in sqlite_cursor.fetchall()]
 
     def insert_keys(self, keys: Sequence[tuple[str, bytes]]) -> None:
         sql = "INSERT INTO seeker_keys (seeker_id, wrapped_key) VALUES (?, ?)"

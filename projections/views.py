@@ -207,9 +207,11 @@ class PostgresLedgerView(LedgerView, PostgresTrackingRecorder):
         self._insert_tracking(raw, tracking)
 
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
-        with self.datastore.transaction(commit=False) as cursor:
-            cursor.execute(sql.replace("?", "%s"), params)
-            return [dict(row) for row in cursor.fetchall()]
+        # One autocommitted statement: a read-only transaction block would
+        # cost a BEGIN and a ROLLBACK round trip more.
+        with self.datastore.get_connection() as connection:
+            rows = connection.execute(sql.replace("?", "%s"), params).fetchall()
+            return [dict(row) for row in rows]
 
 
 class SQLiteAccountsView(SQLiteLedgerView):

@@ -42,6 +42,7 @@ from domain.timerules import utcnow
 from domain.values import PersonalData
 from projections.runner import BATCH_SIZE, Projections
 from projections.sweep import due_candidates, sweep
+from tests.bench_encryption import bench_encryption, encryption_section
 from tests.bench_support import (
     POSTGRES,
     SQLITE,
@@ -74,7 +75,7 @@ from tests.bench_support import (
     verdict,
 )
 
-FIGURES = ("rules", "command", "rebuild", "show", "sweep")
+FIGURES = ("rules", "command", "rebuild", "show", "sweep", "encryption")
 RULES_CHECK_LIMIT = 20e-6
 GROWTH_LIMIT = 1.25
 """"Does not grow": PASS if 10x the machine costs at most 1.25x (timer noise)."""
@@ -916,6 +917,7 @@ STORE_FIGURES: dict[str, tuple[StoreBench, SectionMaker]] = {
     "rebuild": (bench_rebuild, rebuild_section),
     "show": (bench_show, show_section),
     "sweep": (bench_sweep, sweep_section),
+    "encryption": (bench_encryption, encryption_section),
 }
 
 
