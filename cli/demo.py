@@ -170,6 +170,14 @@ def run_demo(db: Path = DEMO_DB) -> None:
     demo.run("purge", hanako, "--reason", "deletion_request", "--at", "2025-06-02")
     demo.run("apply", hanako, "--job", "Anything")
 
+    section("Personal data: found without storing the email, exported on request")
+    demo.run("find", "--email", "Taro.Yamada@example.jp", actor="counter.staff.ito")
+    demo.run("register", "--name", "山田 太郎", "--email", "taro.yamada@example.jp",
+             "--birth-date", "1988-04-02", "--policy", "hellowork",
+             "--at", "2025-05-01")  # fmt: skip
+    demo.run("export-data", taro, actor="counter.staff.ito", limit=12)
+    demo.run("export-data", ken, actor="counter.staff.ito", limit=6)
+
     section("What the auditor sees")
     demo.run("history", ken, actor="auditor.abe")
     demo.run("show", ken, "--as-of", "2025-04-20", actor="auditor.abe")
@@ -202,6 +210,7 @@ def run_demo(db: Path = DEMO_DB) -> None:
         "--to", "2025-03-31", actor="manager.ono", limit=10,
     )  # fmt: skip
     demo.run("projections", "status", actor="manager.ono")
+    demo.run("audit", "replay", actor="auditor.abe")
     click.secho(f"\nDemo ledger: {db}", fg="green")
 
 
