@@ -14,6 +14,7 @@ from urllib.parse import unquote, urlsplit
 from domain.errors import StorageError
 
 DEFAULT_URL = "sqlite:///seekers.db"
+INLINE_SQLITE_RECORDER = "projections.inline:InlineProjectingSQLiteRecorder"
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,9 @@ def parse_storage_url(url: str) -> StorageConfig:
             sqlite_path=Path(path),
             environment={
                 "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+                # The library's SQLite recorder, extended so that projections
+                # can be written in the same transaction as the events.
+                "APPLICATION_RECORDER_TOPIC": INLINE_SQLITE_RECORDER,
                 "SQLITE_DBNAME": path,
                 "SQLITE_LOCK_TIMEOUT": "10",
             },

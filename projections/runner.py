@@ -9,17 +9,18 @@ through the library's subscription.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from eventsourcing.persistence import Tracking
+from eventsourcing.persistence import StoredEvent, Tracking
 from eventsourcing.postgres import PostgresDatastore
 from eventsourcing.projection import Projection
 
 from domain.ledger import SeekerLedger
 from projections.accounts import AccountsProjection
 from projections.audit import AuditTrailProjection
+from projections.inline import InlineProjectingSQLiteRecorder
 from projections.views import (
     LedgerView,
     PostgresAccountsView,
@@ -70,6 +71,31 @@ class Projections:
                 view.create_table()
             self.views[name] = view
             self.projections[name] = projection_class(view=view)
+        if isinstance(ledger.recorder, InlineProjectingSQLiteRecorder):
+            ledger.recorder.inline = self._project_inline
+
+    def _project_inline(
+        self, raw: Any, stored: Sequence[StoredEvent], ids: Sequence[int]
+    ) -> None:
+        """Project a command's events inside the transaction inserting them
+        (see ``projections.inline``)."""
+        raw.execute("SAVEPOINT inline_projections")
+        try:
+            decode = self.mapper.to_domain_event
+            items = [
+                (notification_id, decode(event))
+                for notification_id, event in zip(ids, stored, strict=True)
+            ]
+            tracking = Tracking(self.ledger.name, ids[-1])
+            for name, view in self.views.items():
+                if view.position_in(raw, self.ledger.name) != ids[0] - 1:
+                    continue  # behind (or rebuilding): the catch-up does it
+                view.apply_in(
+                    view.cursor_for(raw), raw, self.projections[name], items, tracking
+                )
+        except Exception:
+            raw.execute("ROLLBACK TO inline_projections")
+        raw.execute("RELEASE inline_projections")
 
     @property
     def names(self) -> list[str]:

@@ -51,6 +51,10 @@ class LedgerView(TrackingRecorder):
         the same transaction)."""
 
     @abstractmethod
+    def cursor_for(self, raw: Any) -> Cursor:
+        """The portable cursor over a raw one of this database."""
+
+    @abstractmethod
     def position_in(self, raw: Any, application_name: str) -> int:
         """The tracked position, read inside the write transaction."""
 
@@ -151,6 +155,9 @@ class SQLiteLedgerView(LedgerView, SQLiteTrackingRecorder):
                 raise
             connection.commit()
 
+    def cursor_for(self, raw: Any) -> Cursor:
+        return _SQLiteCursor(raw)
+
     def position_in(self, raw: Any, application_name: str) -> int:
         return self._max_tracking_id(application_name, raw) or 0
 
@@ -199,6 +206,9 @@ class PostgresLedgerView(LedgerView, PostgresTrackingRecorder):
                     )
                 )
             yield _PostgresCursor(raw), raw
+
+    def cursor_for(self, raw: Any) -> Cursor:
+        return _PostgresCursor(raw)
 
     def position_in(self, raw: Any, application_name: str) -> int:
         return self._max_tracking_id(application_name, raw) or 0

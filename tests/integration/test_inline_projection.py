@@ -1,0 +1,106 @@
+"""On SQLite a command's events and the projections' rows for them are one
+transaction (projections/inline.py); when that cannot be done the ordinary
+catch-up does it, and either way each event is projected exactly once."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+import pytest
+
+from domain.ledger import SeekerLedger
+from domain.policy import PRESETS
+from projections.accounts import AccountsProjection
+from projections.runner import Projections
+from tests.helpers import ledger_for
+from tests.integration.support import dump_tables, reset
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'seekers.db'}"
+
+
+def _register(ledger: SeekerLedger, email: str) -> UUID:
+    outcome = ledger.register(
+        policy=PRESETS["workport"], name="Aya Mori", email=email,
+        birth_date=date(1990, 1, 1), phone=None, channel=None, advisor=None,
+        actor="t", at="2025-01-10",
+    )  # fmt: skip
+    seeker_id: UUID = outcome.result
+    return seeker_id
+
+
+def _pause(ledger: SeekerLedger, seeker_id: UUID) -> None:
+    ledger.execute(seeker_id, lambda s, at: s.pause(at=at, actor="t", reason=None))
+
+
+def _positions(projections: Projections) -> dict[str, int]:
+    return {name: projections.status(name).position for name in projections.names}
+
+
+def test_a_command_is_projected_in_its_own_transaction(sqlite_url: str) -> None:
+    ledger = ledger_for(sqlite_url)
+    try:
+        projections = Projections(ledger)
+        seeker = _register(ledger, "a@example.jp")
+        _pause(ledger, seeker)
+        # No catch-up was called: the rows came with the events.
+        assert _positions(projections) == {"accounts": 2, "audit_trail": 2}
+        rows = projections.views["accounts"].query("SELECT status FROM accounts")
+        assert rows == [{"status": "paused"}]
+    finally:
+        ledger.close()
+
+
+def test_a_projection_behind_is_left_to_the_catch_up(sqlite_url: str) -> None:
+    ledger = ledger_for(sqlite_url)
+    try:
+        projections = Projections(ledger)
+        first = _register(ledger, "a@example.jp")
+    finally:
+        ledger.close()
+    reset(sqlite_url, "accounts")  # as a rebuild starts
+    ledger = ledger_for(sqlite_url)
+    try:
+        projections = Projections(ledger)
+        _register(ledger, "b@example.jp")
+        _pause(ledger, first)
+        # accounts was behind: not written inline, so never out of order.
+        assert _positions(projections) == {"accounts": 0, "audit_trail": 3}
+        projections.catch_up()
+        caught_up = dump_tables(projections)
+        projections.rebuild()
+        assert dump_tables(projections) == caught_up
+    finally:
+        ledger.close()
+
+
+def test_a_failure_inline_keeps_the_events_and_leaves_no_half_rows(
+    sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ledger = ledger_for(sqlite_url)
+    try:
+        projections = Projections(ledger)
+        seeker = _register(ledger, "a@example.jp")
+        failing = AccountsProjection.apply
+
+        def broken(self: AccountsProjection, *args: Any, **kwargs: Any) -> None:
+            raise RuntimeError("a projection bug")
+
+        monkeypatch.setattr(AccountsProjection, "apply", broken)
+        _pause(ledger, seeker)  # the command itself succeeds
+        assert ledger.get_seeker(seeker).status == "paused"
+        # Neither projection wrote anything for it: one savepoint for both.
+        assert _positions(projections) == {"accounts": 1, "audit_trail": 1}
+        monkeypatch.setattr(AccountsProjection, "apply", failing)
+        projections.catch_up()
+        assert _positions(projections) == {"accounts": 2, "audit_trail": 2}
+        caught_up = dump_tables(projections)
+        projections.rebuild()
+        assert dump_tables(projections) == caught_up
+    finally:
+        ledger.close()
