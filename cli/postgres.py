@@ -63,8 +63,10 @@ def schema_lock(config: StorageConfig) -> Iterator[bool]:
     failed with "tuple concurrently updated". Now the first run creates the
     schema under the lock and later runs skip it.
     """
-    with connect(config) as connection:
+    connection = connect(config)
+    try:
         if _schema_ready(connection):
+            connection.close()  # a CLI run holds the pool's two, no more
             yield False
             return
         connection.execute("SELECT pg_advisory_lock(%s)", (SCHEMA_LOCK,))
@@ -82,6 +84,8 @@ def schema_lock(config: StorageConfig) -> Iterator[bool]:
             )
         finally:
             connection.execute("SELECT pg_advisory_unlock(%s)", (SCHEMA_LOCK,))
+    finally:
+        connection.close()
 
 
 def _schema_ready(connection: psycopg.Connection[tuple[object, ...]]) -> bool:
