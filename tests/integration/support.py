@@ -81,16 +81,20 @@ def reset(db_url: str, name: str | None = None) -> None:
                 view.reset_in(cursor, ledger.name)
 
 
+def all_notifications(ledger: SeekerLedger) -> list[Any]:
+    """Every stored event of the log, as stored, in order."""
+    found: list[Any] = []
+    while True:
+        start = found[-1].id + 1 if found else 1
+        page = ledger.recorder.select_notifications(start=start, limit=5000)
+        if not page:
+            return found
+        found.extend(page)
+
+
 def notification_ids(ledger: SeekerLedger) -> list[int]:
     """The id of every event in the log, in order."""
-    ids: list[int] = []
-    while True:
-        page = ledger.recorder.select_notifications(
-            start=(ids[-1] + 1) if ids else 1, limit=5000
-        )
-        if not page:
-            return ids
-        ids.extend(n.id for n in page)
+    return [notification.id for notification in all_notifications(ledger)]
 
 
 def assert_tables_equal(actual: Dump, expected: Dump) -> None:

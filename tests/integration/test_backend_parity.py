@@ -31,6 +31,7 @@ from privacy.key_table import KeyTable
 from projections.queries import REPORTS
 from projections.runner import Projections
 from tests.helpers import ledger_for, run_cli
+from tests.integration.support import all_notifications
 from tests.support.postgres_server import (
     create_database,
     drop_database,
@@ -85,19 +86,9 @@ def stores(tmp_path: Path, pg_url: str) -> tuple[str, str]:
     return sqlite_url, pg_url
 
 
-def stored_log(ledger: SeekerLedger) -> list[Any]:
-    found: list[Any] = []
-    while True:
-        start = found[-1].id + 1 if found else 1
-        page = ledger.recorder.select_notifications(start=start, limit=2000)
-        if not page:
-            return found
-        found.extend(page)
-
-
 def copy_store(source: SeekerLedger, target_url: str) -> None:
     """Every stored event, as stored, and every seeker's wrapped data key."""
-    notifications = stored_log(source)
+    notifications = all_notifications(source)
     assert notifications
     target = ledger_for(target_url)
     try:
@@ -112,7 +103,7 @@ def copy_store(source: SeekerLedger, target_url: str) -> None:
                 for n in notifications
             ]
         )
-        copied = stored_log(target)
+        copied = all_notifications(target)
         assert [
             (n.id, n.originator_id, n.originator_version, n.topic, n.state)
             for n in copied

@@ -37,6 +37,7 @@ from domain.ledger import SeekerLedger
 from domain.simulation import simulate
 from projections.runner import Projections
 from tests.helpers import ledger_for, run_cli
+from tests.integration.support import all_notifications
 from tests.support.postgres_server import (
     create_database,
     drop_database,
@@ -109,16 +110,6 @@ def assert_dumps_equal(actual: Dump, expected: Dump) -> None:
         assert len(got) == len(want), f"{table}: {len(got)} rows, rebuild {len(want)}"
         for index, (row, rebuilt) in enumerate(zip(got, want, strict=True)):
             assert row == rebuilt, f"{table} row {index}: {row} != rebuild {rebuilt}"
-
-
-def all_notifications(ledger: SeekerLedger) -> list[Any]:
-    found: list[Any] = []
-    while True:
-        start = found[-1].id + 1 if found else 1
-        page = ledger.recorder.select_notifications(start=start, limit=5000)
-        if not page:
-            return found
-        found.extend(page)
 
 
 def assert_exactly_once(ledger: SeekerLedger, projections: Projections) -> Dump:
