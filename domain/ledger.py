@@ -364,7 +364,9 @@ class SeekerLedger(Application[UUID]):
             occurred_at = at
         else:
             occurred_at = parse_instant(at, policy.zone)
-        check_business_time(occurred_at, not_before=not_before, now=now)
+        check_business_time(
+            occurred_at, not_before=not_before, now=now, zone=policy.zone
+        )
         return occurred_at
 
 

@@ -87,15 +87,22 @@ def add_years(instant: datetime, years: int, zone: ZoneInfo) -> datetime:
 
 
 def check_business_time(
-    at: datetime, *, not_before: datetime | None, now: datetime
+    at: datetime,
+    *,
+    not_before: datetime | None,
+    now: datetime,
+    zone: ZoneInfo | None = None,
 ) -> None:
-    """Refuse an ``--at`` in the future or before the account's latest event."""
+    """Refuse an ``--at`` in the future or before the account's latest event
+    (times shown in ``zone``, the policy's, when given)."""
+
+    def shown(moment: datetime) -> str:
+        return (moment.astimezone(zone) if zone else moment).isoformat()
+
     if at > now + FUTURE_TOLERANCE:
-        raise BadValue(
-            f"--at {at.isoformat()} is in the future (now is {now.isoformat()})"
-        )
+        raise BadValue(f"--at {shown(at)} is in the future (now is {shown(now)})")
     if not_before is not None and at < not_before:
         raise BadValue(
-            f"--at {at.isoformat()} is before the account's latest event "
-            f"({not_before.isoformat()})"
+            f"--at {shown(at)} is before the account's latest event "
+            f"({shown(not_before)})"
         )
