@@ -43,7 +43,9 @@ class AccountsProjection(Projection[LedgerView]):
         )
 
     def apply(self, event: Any, changes: ChangeSet, notification_id: int) -> None:
-        row = self.handle(event, changes)
+        # The handler for the event's type, found once per type: the
+        # library's singledispatchmethod builds a wrapper on every access.
+        row = _HANDLERS(type(event))(self, event, changes)
         if row is not None:
             at = stamp(event.occurred_at)
             row["version"] = event.originator_version
@@ -272,31 +274,34 @@ def _derive_due_times(row: Row) -> None:
     partial indexes hold exactly the accounts the sweep may act on."""
     zone = ZoneInfo(row["timezone"])
     status = row["status"]
-    months = row["validity_months"]
-    last_activity = unstamp(row["last_activity_at"])
-    assert last_activity is not None
-    row["registration_lapses_at"] = (
-        stamp(registration_lapses_at(last_activity, months, zone))
-        if months is not None and status in LIVE_STATES
-        else None
-    )
-    unreachable_since = unstamp(row["unreachable_since"])
-    row["unreachable_lapses_at"] = (
-        stamp(end_of_day_count(unreachable_since, row["grace_days"], zone))
-        if status == "unreachable" and unreachable_since is not None
-        else None
-    )
-    invalid_since = unstamp(row["invalid_since"])
-    years = row["retention_years"]
-    row["purge_due_at"] = (
-        stamp(add_years(invalid_since, years, zone))
-        if status in INVALID_STATES and invalid_since is not None and years
-        else None
-    )
-    withdrawn_at = unstamp(row["withdrawn_at"])
-    days = row["self_reinstatement_days"]
-    row["self_reinstatement_deadline"] = (
-        stamp(end_of_day_count(withdrawn_at, days, zone))
-        if status == "withdrawn" and withdrawn_at is not None and days
-        else None
-    )
+    row["registration_lapses_at"] = None
+    row["unreachable_lapses_at"] = None
+    row["purge_due_at"] = None
+    row["self_reinstatement_deadline"] = None
+    if status in LIVE_STATES and row["validity_months"] is not None:
+        last_activity = unstamp(row["last_activity_at"])
+        assert last_activity is not None
+        row["registration_lapses_at"] = stamp(
+            registration_lapses_at(last_activity, row["validity_months"], zone)
+        )
+    if status == "unreachable" and row["unreachable_since"] is not None:
+        since = unstamp(row["unreachable_since"])
+        assert since is not None
+        row["unreachable_lapses_at"] = stamp(
+            end_of_day_count(since, row["grace_days"], zone)
+        )
+    if status in INVALID_STATES and row["invalid_since"] and row["retention_years"]:
+        invalid_since = unstamp(row["invalid_since"])
+        assert invalid_since is not None
+        row["purge_due_at"] = stamp(
+            add_years(invalid_since, row["retention_years"], zone)
+        )
+    if status == "withdrawn" and row["withdrawn_at"] and row["self_reinstatement_days"]:
+        withdrawn_at = unstamp(row["withdrawn_at"])
+        assert withdrawn_at is not None
+        row["self_reinstatement_deadline"] = stamp(
+            end_of_day_count(withdrawn_at, row["self_reinstatement_days"], zone)
+        )
+
+
+_HANDLERS = AccountsProjection.__dict__["handle"].dispatcher.dispatch
