@@ -8,9 +8,9 @@ from zoneinfo import ZoneInfo
 import click
 
 from cli.commands.common import seeker_argument, session
-from cli.output import account_text, emit_json, short_time, table
+from cli.output import emit_account, emit_json, short_time, table
 from cli.session import parse_seeker_id
-from cli.views import account_view, history_entry_view, policy_view
+from cli.views import history_entry_view, policy_view
 from domain.errors import SeekerNotFound
 from domain.lifecycle import account_rules, application_rules
 from domain.policy import PRESETS
@@ -38,11 +38,7 @@ def show(seeker: str, as_of: str | None, known_at: str | None) -> None:
     account = run.call(ledger.seeker_as_of, seeker_id, as_of=as_of, known_at=known_at)
     if account is None:
         raise SeekerNotFound(f"{seeker_id} (nothing recorded by then)")
-    view = account_view(account)
-    if run.json:
-        emit_json(view)
-    else:
-        click.echo(account_text(view))
+    emit_account(account, as_json=run.json)
 
 
 @click.command()

@@ -14,8 +14,6 @@ from domain.lifecycle import account_rules
 from domain.timerules import utcnow
 from projections.queries import REPORTS, list_accounts, report
 
-LIST_SHOWN = ("id", "policy", "status", "status_since", "open_applications", "advisor")
-
 
 @click.command(name="list")
 @click.option("--status", type=choice(*account_rules().states[1:]))
