@@ -26,8 +26,8 @@ test: setup postgres
 	$(BIN)/pytest
 
 lint: setup
-	$(BIN)/ruff check domain projections cli privacy tests
-	$(BIN)/ruff format --check domain projections cli privacy tests
+	$(BIN)/ruff check domain services adapters projections cli privacy integrity tests
+	$(BIN)/ruff format --check domain services adapters projections cli privacy integrity tests
 	$(BIN)/mypy
 
 bench: setup postgres

@@ -2,28 +2,176 @@
 
 from __future__ import annotations
 
+import importlib
 import sys
 from collections.abc import Sequence
 
 import click
 
-from cli.commands import (
-    applications,
-    audit,
-    lifecycle,
-    operations,
-    privacy,
-    reading,
-    reports,
-    withdrawals,
-)
+from adapters.storage import DEFAULT_URL
 from cli.errors import USAGE, report, report_domain_error
-from cli.session import Session, default_actor
 from domain.errors import SeekerLedgerError
-from domain.storage import DEFAULT_URL
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def default_actor() -> str:
+    """The operating-system user, read when no ``--actor`` is given."""
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
+
+
+COMMANDS: dict[str, tuple[str, str]] = {
+    "register": (
+        "cli.commands.lifecycle:register",
+        "Open a new account; prints its id.",
+    ),
+    "pause": (
+        "cli.commands.lifecycle:pause",
+        "Stop the service at the seeker's request (no contact while paused).",
+    ),
+    "resume": ("cli.commands.lifecycle:resume", "Resume a paused service."),
+    "contact": (
+        "cli.commands.lifecycle:contact",
+        "Record an advisor's attempt to reach the seeker.",
+    ),
+    "mark-unreachable": (
+        "cli.commands.lifecycle:mark_unreachable",
+        "The advisor has lost contact.",
+    ),
+    "restore-contact": (
+        "cli.commands.lifecycle:restore_contact",
+        "Contact with an unreachable seeker is back.",
+    ),
+    "lapse": (
+        "cli.commands.lifecycle:lapse",
+        "End the registration's validity (normally by sweep).",
+    ),
+    "reactivate": (
+        "cli.commands.lifecycle:reactivate",
+        "Make a lapsed registration valid again.",
+    ),
+    "change-advisor": (
+        "cli.commands.lifecycle:change_advisor",
+        "Assign another advisor (policies with advisors only).",
+    ),
+    "apply": (
+        "cli.commands.applications:apply",
+        "Record an application (self-application or agency introduction).",
+    ),
+    "schedule-interview": (
+        "cli.commands.applications:schedule_interview",
+        "Schedule (or reschedule) an interview for an application.",
+    ),
+    "decline-interview": (
+        "cli.commands.applications:decline_interview",
+        "The seeker declines a scheduled interview.",
+    ),
+    "close-application": (
+        "cli.commands.applications:close_application",
+        "Close an application as hired, rejected or withdrawn.",
+    ),
+    "request-withdrawal": (
+        "cli.commands.withdrawals:request_withdrawal",
+        "The seeker asks to leave.",
+    ),
+    "cancel-withdrawal": (
+        "cli.commands.withdrawals:cancel_withdrawal",
+        "The seeker stays after all.",
+    ),
+    "withdraw": (
+        "cli.commands.withdrawals:withdraw",
+        "Complete a requested withdrawal (declines open applications where the "
+        "policy says so, erases personal data where required).",
+    ),
+    "reinstate": (
+        "cli.commands.withdrawals:reinstate",
+        "Bring a withdrawn account back.",
+    ),
+    "purge": (
+        "cli.commands.withdrawals:purge",
+        "Erase a withdrawn or lapsed account's personal data for good.",
+    ),
+    "show": ("cli.commands.reading:show", "The account, rebuilt from its events."),
+    "history": (
+        "cli.commands.reading:history",
+        "The account's audit trail: every event, who, when, from which state.",
+    ),
+    "policies": (
+        "cli.commands.reading:policies",
+        "The presets and their rules, and the lifecycle they apply to.",
+    ),
+    "list": (
+        "cli.commands.reports:list_command",
+        "Accounts from the status projection.",
+    ),
+    "report": (
+        "cli.commands.reports:report_command",
+        "A management report fed by the projections.",
+    ),
+    "sweep": (
+        "cli.commands.operations:sweep",
+        "Lapse expired registrations and unreachable seekers; purge past retention.",
+    ),
+    "simulate": (
+        "cli.commands.operations:simulate",
+        "Generate a realistic population through the real commands (for demos "
+        "and benchmarks): three policies, spread over past years.",
+    ),
+    "projections": (
+        "cli.commands.operations:projections",
+        "Projection upkeep: status, catch-up, rebuild, run.",
+    ),
+    "find": (
+        "cli.commands.privacy:find",
+        "Accounts registered with an email (through its keyed hash, never stored).",
+    ),
+    "export-data": (
+        "cli.commands.privacy:export_data",
+        "Everything held about one seeker, as JSON (subject access request).",
+    ),
+    "audit": (
+        "cli.commands.audit:audit",
+        "Checks auditors run over the whole event log.",
+    ),
+}
+"""Every command: where it lives and its one-line help. ``seekers --help``
+prints these without importing a single command module, so it starts in the
+time it takes to import click; a command's module (and the libraries it
+needs) is imported only when that command runs. A test checks each line
+against the command's own help."""
+
+
+class LazyGroup(click.Group):
+    """A click group that imports a command's module only when it is used."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in COMMANDS:
+            return None
+        module_name, _, attribute = COMMANDS[cmd_name][0].partition(":")
+        command = getattr(importlib.import_module(module_name), attribute)
+        assert isinstance(command, click.Command)
+        return command
+
+    def format_commands(
+        self, ctx: click.Context, formatter: click.HelpFormatter
+    ) -> None:
+        limit = formatter.width - 6 - max(len(name) for name in COMMANDS)
+        rows: list[tuple[str, str]] = []
+        for name in self.list_commands(ctx):
+            _, help_text = COMMANDS[name]
+            placeholder = click.Command(name, help=help_text)  # imports nothing
+            rows.append((name, placeholder.get_short_help_str(limit)))
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
     "--db",
     "db_url",
@@ -42,25 +190,13 @@ from domain.storage import DEFAULT_URL
 @click.pass_context
 def cli(ctx: click.Context, db_url: str, actor: str, as_json: bool) -> None:
     """Seeker Ledger: job seekers' accounts as an event-sourced ledger."""
+    from cli.session import Session
+
     session = Session(
         db_url=db_url, actor=actor.strip() or default_actor(), json=as_json
     )
     ctx.obj = session
     ctx.call_on_close(session.close)
-
-
-for module in (
-    lifecycle,
-    applications,
-    withdrawals,
-    reading,
-    reports,
-    operations,
-    privacy,
-    audit,
-):
-    for command in module.COMMANDS:
-        cli.add_command(command)
 
 
 _GLOBAL_OPTIONS_WITH_VALUES = ("--db", "--actor")

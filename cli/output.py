@@ -9,8 +9,8 @@ from typing import Any
 import click
 
 from cli.views import account_view
-from domain.ledger import Outcome
 from domain.seeker import Seeker
+from services.ledger import Outcome
 
 
 def emit_json(document: dict[str, Any]) -> None:

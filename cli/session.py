@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import getpass
 import sqlite3
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -11,24 +11,23 @@ from typing import Any
 from uuid import UUID
 
 import click
-import psycopg
 from eventsourcing.persistence import IntegrityError, PersistenceError
 
-from cli.postgres import schema_lock
+from adapters.storage import StorageConfig, parse_storage_url
 from domain.errors import SeekerNotFound, StorageError
-from domain.ledger import Outcome, SeekerLedger
-from domain.seeker import Seeker
-from domain.storage import StorageConfig, parse_storage_url
-from privacy.key_table import create_key_tables
 from privacy.opening import vault_opener
 from projections.runner import Projections
+from services.ledger import Outcome, SeekerLedger
 
 
-def default_actor() -> str:
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):
-        return "unknown"
+def _driver_errors() -> tuple[type[BaseException], ...]:
+    """The failures of the drivers loaded in this run (psycopg only when a
+    PostgreSQL store was opened: a SQLite run never imports it)."""
+    errors: list[type[BaseException]] = [PersistenceError, sqlite3.Error, OSError]
+    psycopg = sys.modules.get("psycopg")
+    if psycopg is not None:
+        errors.append(psycopg.Error)
+    return tuple(errors)
 
 
 @contextmanager
@@ -38,7 +37,7 @@ def storage_errors(config: StorageConfig) -> Iterator[None]:
         yield
     except IntegrityError:
         raise
-    except (PersistenceError, sqlite3.Error, psycopg.Error, OSError) as error:
+    except _driver_errors() as error:
         detail = " ".join(str(error).split()) or type(error).__name__
         detail = detail.replace(config.url, config.safe_url)
         raise StorageError(f"{config.safe_url}: {detail}") from None
@@ -86,7 +85,10 @@ class Session:
 
     def _open_postgres(self, config: StorageConfig) -> None:
         """Open the ledger; the first run on a database creates its schema,
-        one process at a time (see ``cli.postgres.schema_lock``)."""
+        one process at a time (see ``adapters.postgres.schema_lock``)."""
+        from adapters.postgres import schema_lock
+        from privacy.key_table import create_key_tables
+
         with schema_lock(config) as creating:
             environment = dict(config.environment)
             if not creating:
@@ -118,15 +120,11 @@ class Session:
             return function(*args, **kwargs)
 
     def record(
-        self,
-        seeker_id: UUID,
-        command: Callable[[Seeker, Any], Any],
-        *,
-        at: str | None,
+        self, use_case: Callable[..., Outcome], *args: Any, **kwargs: Any
     ) -> Outcome:
-        """Run one command on an account, with this session's storage errors."""
-        ledger = self.ledger()
-        outcome: Outcome = self.call(ledger.execute, seeker_id, command, at=at)
+        """Run one of the ledger's use cases with this session's storage
+        errors, then catch the projections up so reads reflect it."""
+        outcome: Outcome = self.call(use_case, *args, **kwargs)
         self.catch_up()
         return outcome
 

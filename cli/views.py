@@ -9,7 +9,7 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from domain.ledger import HistoryEntry
+from domain.history import HistoryEntry
 from domain.policy import Policy
 from domain.seeker import Seeker
 from domain.values import JobApplication

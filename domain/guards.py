@@ -1,56 +1,108 @@
-"""The policy guards the state machines name in their ``cond=``.
+"""The guards the state machines name in their ``cond=``.
 
 Each guard answers ``None`` when the rule holds, or the refusal, naming the
-rule and the policy, when it does not. They read the account and the
-command's arguments and never change anything.
+rule and the policy, when it does not. They never change anything.
+
+Two kinds: a *policy guard* reads only the policy (``HelloWork offers no
+pausing``): a command it refuses is not listed among the commands allowed to
+the account at all, and the audit replay can ask it with nothing but the
+policy of a stream. An *account guard* reads :class:`AccountFacts` (what the
+account knows) and the command's arguments. Neither knows the aggregate.
 """
 
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
-from domain.policy import WITHDRAWAL_REASONS
+from domain.policy import WITHDRAWAL_REASONS, Policy
 from domain.timerules import days_between
 
 if TYPE_CHECKING:
-    from domain.seeker import Seeker
-
-Guard = Callable[["Seeker", Mapping[str, Any]], "str | None"]
-GUARDS: dict[str, Guard] = {}
-POLICY_ONLY: set[str] = set()
-"""Guards that read only the account's policy: a command they refuse is not
-listed among the commands allowed to that account at all."""
+    from domain.values import JobApplication, PersonalData
 
 
-def guard(function: Guard) -> Guard:
-    GUARDS[function.__name__] = function
+class AccountFacts(Protocol):
+    """What an account guard may read of an account (the aggregate has it)."""
+
+    @property
+    def policy(self) -> Policy: ...
+    @property
+    def advisor(self) -> str | None: ...
+    @property
+    def personal(self) -> PersonalData | None: ...
+    @property
+    def applications(self) -> Sequence[JobApplication]: ...
+    @property
+    def open_applications(self) -> Sequence[JobApplication]: ...
+    @property
+    def withdrawn_at(self) -> datetime | None: ...
+    @property
+    def purge_due_at(self) -> datetime | None: ...
+
+
+PolicyGuard = Callable[[Policy], "str | None"]
+AccountGuard = Callable[[AccountFacts, Mapping[str, Any]], "str | None"]
+POLICY_GUARDS: dict[str, PolicyGuard] = {}
+ACCOUNT_GUARDS: dict[str, AccountGuard] = {}
+
+
+def policy_guard(function: PolicyGuard) -> PolicyGuard:
+    POLICY_GUARDS[function.__name__] = function
     return function
 
 
-def policy_guard(function: Guard) -> Guard:
-    POLICY_ONLY.add(function.__name__)
-    return guard(function)
+def guard(function: AccountGuard) -> AccountGuard:
+    ACCOUNT_GUARDS[function.__name__] = function
+    return function
+
+
+def known_guards() -> frozenset[str]:
+    """Every guard name a machine may use in ``cond=``."""
+    return frozenset(POLICY_GUARDS) | frozenset(ACCOUNT_GUARDS)
+
+
+def policy_refusal(policy: Policy, guards: Sequence[str]) -> str | None:
+    """The first refusal of the policy guards among ``guards``, if any."""
+    for name in guards:
+        policy_check = POLICY_GUARDS.get(name)
+        if policy_check is not None and (refusal := policy_check(policy)):
+            return refusal
+    return None
+
+
+def account_refusal(
+    account: AccountFacts, guards: Sequence[str], arguments: Mapping[str, Any]
+) -> str | None:
+    """The first refusal among ``guards`` (policy ones first), if any."""
+    refusal = policy_refusal(account.policy, guards)
+    if refusal is not None:
+        return refusal
+    for name in guards:
+        account_check = ACCOUNT_GUARDS.get(name)
+        if account_check is not None and (refusal := account_check(account, arguments)):
+            return refusal
+    return None
 
 
 @policy_guard
-def policy_offers_pausing(account: Seeker, _: Mapping[str, Any]) -> str | None:
-    if account.policy.pausing:
+def policy_offers_pausing(policy: Policy) -> str | None:
+    if policy.pausing:
         return None
-    return f"policy {account.policy.name} does not offer pausing"
+    return f"policy {policy.name} does not offer pausing"
 
 
 @policy_guard
-def policy_has_advisors(account: Seeker, _: Mapping[str, Any]) -> str | None:
-    if account.policy.advisors:
+def policy_has_advisors(policy: Policy) -> str | None:
+    if policy.advisors:
         return None
-    return f"policy {account.policy.name} has no advisors"
+    return f"policy {policy.name} has no advisors"
 
 
 @guard
-def channel_offered(account: Seeker, arguments: Mapping[str, Any]) -> str | None:
+def channel_offered(account: AccountFacts, arguments: Mapping[str, Any]) -> str | None:
     channel = arguments.get("channel")
     has_advisor = account.advisor is not None
     offered = account.policy.channels_for_withdrawal(has_advisor=has_advisor)
@@ -66,7 +118,7 @@ def channel_offered(account: Seeker, arguments: Mapping[str, Any]) -> str | None
 
 
 @guard
-def reason_given(account: Seeker, arguments: Mapping[str, Any]) -> str | None:
+def reason_given(account: AccountFacts, arguments: Mapping[str, Any]) -> str | None:
     reason = arguments.get("reason")
     if reason is None:
         if account.policy.withdrawal_reason_required:
@@ -90,7 +142,9 @@ def same_name(given: str, registered: str) -> bool:
 
 
 @guard
-def identity_verified(account: Seeker, arguments: Mapping[str, Any]) -> str | None:
+def identity_verified(
+    account: AccountFacts, arguments: Mapping[str, Any]
+) -> str | None:
     channel = arguments.get("channel")
     if channel not in account.policy.identity_check_channels:
         return None
@@ -116,7 +170,7 @@ def identity_verified(account: Seeker, arguments: Mapping[str, Any]) -> str | No
 
 
 @guard
-def no_open_self_application(account: Seeker, _: Mapping[str, Any]) -> str | None:
+def no_open_self_application(account: AccountFacts, _: Mapping[str, Any]) -> str | None:
     if not account.policy.self_application_blocks_withdrawal:
         return None
     for application in account.open_applications:
@@ -129,7 +183,9 @@ def no_open_self_application(account: Seeker, _: Mapping[str, Any]) -> str | Non
 
 
 @guard
-def reinstatement_allowed(account: Seeker, arguments: Mapping[str, Any]) -> str | None:
+def reinstatement_allowed(
+    account: AccountFacts, arguments: Mapping[str, Any]
+) -> str | None:
     policy = account.policy
     at: datetime = arguments["at"]
     assisted: bool = arguments.get("assisted", False)
@@ -167,7 +223,7 @@ def reinstatement_allowed(account: Seeker, arguments: Mapping[str, Any]) -> str 
 
 
 @guard
-def purge_due(account: Seeker, arguments: Mapping[str, Any]) -> str | None:
+def purge_due(account: AccountFacts, arguments: Mapping[str, Any]) -> str | None:
     if arguments.get("reason") != "retention_expired":
         return None
     due = account.purge_due_at
@@ -183,7 +239,7 @@ def purge_due(account: Seeker, arguments: Mapping[str, Any]) -> str | None:
 
 
 @guard
-def interview_ahead(account: Seeker, arguments: Mapping[str, Any]) -> str | None:
+def interview_ahead(account: AccountFacts, arguments: Mapping[str, Any]) -> str | None:
     application = arguments["application"]
     at: datetime = arguments["at"]
     if application.interview_at is None or application.interview_at > at:
@@ -196,7 +252,7 @@ def interview_ahead(account: Seeker, arguments: Mapping[str, Any]) -> str | None
     )
 
 
-def withdrawal_timing(account: Seeker) -> str:
+def withdrawal_timing(account: AccountFacts) -> str:
     """Where the seeker stood in their job search when they left (for reports)."""
     if not account.applications:
         return "no_applications"

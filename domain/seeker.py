@@ -14,16 +14,21 @@ from uuid import UUID, uuid4
 
 from eventsourcing.domain import Aggregate, event
 
-from domain.errors import ApplicationNotFound, BadValue, Refused
-from domain.guards import GUARDS, POLICY_ONLY, withdrawal_timing
-from domain.lifecycle import Move, account_rules, application_rules
-from domain.policy import Policy
-from domain.timerules import (
-    add_years,
-    days_between,
-    end_of_day_count,
-    registration_lapses_at,
+from domain import events
+from domain.deadlines import (
+    Clocks,
+    Deadlines,
+    TimeRule,
+    deadlines,
+    invalid_since_after,
+    time_rule_due,
 )
+from domain.effects import EFFECTS
+from domain.errors import ApplicationNotFound, BadValue, Refused
+from domain.guards import account_refusal, policy_refusal, withdrawal_timing
+from domain.policy import Policy
+from domain.rules import ACCOUNT, ACCOUNT_STATES, APPLICATION, Move
+from domain.timerules import days_between
 from domain.values import JobApplication, PersonalData
 
 ROUTES = ("self", "agency")
@@ -35,95 +40,29 @@ PURGE_REASONS = ("deletion_request", "retention_expired")
 LAST_MINUTE_HOURS = 24
 
 
-class SeekerEvent(Aggregate.Event):
-    """Every change to an account: when it happened (business time) and who did it.
-
-    The store's own recorded time is the library's ``timestamp``.
-    """
-
-    occurred_at: datetime
-    actor: str
-
-
 class Seeker(Aggregate):
     """A job seeker's account under one policy."""
 
-    # -- events: the facts recorded about an account ---------------------
-
-    class Registered(Aggregate.Created):
-        occurred_at: datetime
-        actor: str
-        policy: dict[str, Any]
-        personal: PersonalData
-        channel: str | None
-        advisor: str | None
-
-    class Applied(SeekerEvent):
-        application_id: str
-        job: str
-        route: str
-
-    class InterviewScheduled(SeekerEvent):
-        application_id: str
-        interview_at: datetime
-        round_number: int
-        final: bool
-
-    class InterviewDeclined(SeekerEvent):
-        application_id: str
-        channel: str
-        notice_hours: float
-        last_minute: bool
-        personal: PersonalData | None
-
-    class ApplicationClosed(SeekerEvent):
-        application_id: str
-        outcome: str
-
-    class Paused(SeekerEvent):
-        personal: PersonalData | None
-
-    class Resumed(SeekerEvent):
-        pass
-
-    class ContactAttempted(SeekerEvent):
-        channel: str
-        outcome: str
-
-    class MarkedUnreachable(SeekerEvent):
-        pass
-
-    class ContactRestored(SeekerEvent):
-        pass
-
-    class Lapsed(SeekerEvent):
-        reason: str
-
-    class Reactivated(SeekerEvent):
-        pass
-
-    class AdvisorChanged(SeekerEvent):
-        advisor: str
-
-    class WithdrawalRequested(SeekerEvent):
-        channel: str
-        reason: str | None
-        erase_data: bool
-        identity_checked: bool
-        personal: PersonalData | None
-
-    class WithdrawalCancelled(SeekerEvent):
-        pass
-
-    class Withdrawn(SeekerEvent):
-        timing: str
-
-    class Reinstated(SeekerEvent):
-        mode: str
-        days_after_withdrawal: int
-
-    class Purged(SeekerEvent):
-        reason: str
+    # The events (``domain.events``), bound here so the library stores them
+    # as ``domain.seeker:Seeker.<Name>``, the topics every store holds.
+    Registered = events.Registered
+    Applied = events.Applied
+    InterviewScheduled = events.InterviewScheduled
+    InterviewDeclined = events.InterviewDeclined
+    ApplicationClosed = events.ApplicationClosed
+    Paused = events.Paused
+    Resumed = events.Resumed
+    ContactAttempted = events.ContactAttempted
+    MarkedUnreachable = events.MarkedUnreachable
+    ContactRestored = events.ContactRestored
+    Lapsed = events.Lapsed
+    Reactivated = events.Reactivated
+    AdvisorChanged = events.AdvisorChanged
+    WithdrawalRequested = events.WithdrawalRequested
+    WithdrawalCancelled = events.WithdrawalCancelled
+    Withdrawn = events.Withdrawn
+    Reinstated = events.Reinstated
+    Purged = events.Purged
 
     @event(Registered)
     def __init__(
@@ -138,7 +77,7 @@ class Seeker(Aggregate):
     ) -> None:
         self.policy = Policy.from_dict(policy)
         self.personal: PersonalData | None = personal
-        self.status = "active"
+        self.status = ACCOUNT.target("register") or ACCOUNT.initial
         self.status_since = occurred_at
         self.registered_at = occurred_at
         self.last_occurred_at = occurred_at
@@ -171,11 +110,11 @@ class Seeker(Aggregate):
     ) -> Seeker:
         """Open an account; ``seeker_id`` is for imports and reproducible
         simulations (a new random id otherwise)."""
-        account_rules().move(account_rules().initial, "register")
+        ACCOUNT.move(ACCOUNT.initial, "register")
         if advisor is not None and not policy.advisors:
             raise Refused(
                 f"policy {policy.name} has no advisors; register without --advisor",
-                state=account_rules().initial,
+                state=ACCOUNT.initial,
                 allowed=["register"],
             )
         return cls._create(
@@ -202,55 +141,67 @@ class Seeker(Aggregate):
         raise ApplicationNotFound(self.id, application_id)
 
     @property
-    def registration_lapses_at(self) -> datetime | None:
-        months = self.policy.registration_validity_months
-        if months is None or self.status not in ("active", "paused", "unreachable"):
-            return None
-        return registration_lapses_at(self.last_activity_at, months, self.policy.zone)
+    def is_erased(self) -> bool:
+        """In the machine's final state: personal data erased for good."""
+        return self.status in ACCOUNT.final
 
     @property
-    def unreachable_lapses_at(self) -> datetime | None:
-        if self.status != "unreachable" or self.unreachable_since is None:
-            return None
-        return end_of_day_count(
-            self.unreachable_since,
-            self.policy.unreachable_grace_days,
-            self.policy.zone,
+    def clocks(self) -> Clocks:
+        return Clocks.of_policy(self.policy)
+
+    @property
+    def deadlines(self) -> Deadlines:
+        """Every deadline running now (``domain.deadlines``, shared with the
+        ``accounts`` projection)."""
+        return deadlines(
+            self.clocks,
+            status=self.status,
+            last_activity_at=self.last_activity_at,
+            unreachable_since=self.unreachable_since,
+            invalid_since=self.invalid_since,
+            withdrawn_at=self.withdrawn_at,
         )
 
     @property
+    def registration_lapses_at(self) -> datetime | None:
+        return self.deadlines.registration_lapses_at
+
+    @property
+    def unreachable_lapses_at(self) -> datetime | None:
+        return self.deadlines.unreachable_lapses_at
+
+    @property
     def self_reinstatement_deadline(self) -> datetime | None:
-        days = self.policy.self_reinstatement_days
-        if days is None or self.withdrawn_at is None or self.status != "withdrawn":
-            return None
-        return end_of_day_count(self.withdrawn_at, days, self.policy.zone)
+        return self.deadlines.self_reinstatement_deadline
 
     @property
     def purge_due_at(self) -> datetime | None:
-        years = self.policy.retention_years
-        if years is None or self.invalid_since is None or self.status == "purged":
-            return None
-        return add_years(self.invalid_since, years, self.policy.zone)
+        return self.deadlines.purge_due_at
+
+    def time_rule_due(self, at: datetime) -> TimeRule | None:
+        """What the time rules require of this account at ``at`` (the sweep
+        asks every candidate the projection finds, so a stale row never acts)."""
+        return time_rule_due(
+            self.deadlines,
+            status=self.status,
+            last_occurred_at=self.last_occurred_at,
+            at=at,
+        )
 
     def allowed_commands(self) -> list[str]:
         """The commands this account's state and policy accept at all."""
-        rules = account_rules()
         return [
             command
-            for command in rules.allowed(self.status)
-            if not any(
-                GUARDS[name](self, {}) is not None
-                for name in rules.move(self.status, command).guards
-                if name in POLICY_ONLY
-            )
+            for command in ACCOUNT.allowed(self.status)
+            if policy_refusal(self.policy, ACCOUNT.move(self.status, command).guards)
+            is None
         ]
 
     # -- the rules -------------------------------------------------------
 
     def check(self, command: str, **arguments: Any) -> Move:
         """The move ``command`` makes now, or ``Refused`` naming the rule."""
-        rules = account_rules()
-        if not rules.is_allowed(self.status, command):
+        if not ACCOUNT.is_allowed(self.status, command):
             allowed = self.allowed_commands()
             raise Refused(
                 f"cannot {command} from state '{self.status}' "
@@ -258,17 +209,16 @@ class Seeker(Aggregate):
                 state=self.status,
                 allowed=allowed,
             )
-        move = rules.move(self.status, command)
-        for guard in move.guards:
-            refusal = GUARDS[guard](self, arguments)
-            if refusal is not None:
-                allowed = self.allowed_commands()
-                raise Refused(
-                    f"{refusal} (state '{self.status}', "
-                    f"allowed: {', '.join(allowed) or 'nothing'})",
-                    state=self.status,
-                    allowed=allowed,
-                )
+        move = ACCOUNT.move(self.status, command)
+        refusal = account_refusal(self, move.guards, arguments)
+        if refusal is not None:
+            allowed = self.allowed_commands()
+            raise Refused(
+                f"{refusal} (state '{self.status}', "
+                f"allowed: {', '.join(allowed) or 'nothing'})",
+                state=self.status,
+                allowed=allowed,
+            )
         return move
 
     def _check_application(
@@ -281,26 +231,27 @@ class Seeker(Aggregate):
         """
         self.check(command, **arguments)
         application = self.application(application_id)
-        rules = application_rules()
-        allowed = rules.allowed(application.status)
+        allowed = APPLICATION.allowed(application.status)
         where = (
             f"application state '{application.status}', "
             f"allowed: {', '.join(allowed) or 'nothing'}"
         )
-        if not rules.is_allowed(application.status, command):
+        if not APPLICATION.is_allowed(application.status, command):
             raise Refused(
                 f"application {application.id}: cannot {command} ({where})",
                 state=application.status,
                 allowed=allowed,
             )
-        for guard in rules.move(application.status, command).guards:
-            refusal = GUARDS[guard](self, {**arguments, "application": application})
-            if refusal is not None:
-                raise Refused(
-                    f"application {application.id}: {refusal} ({where})",
-                    state=application.status,
-                    allowed=allowed,
-                )
+        move = APPLICATION.move(application.status, command)
+        refusal = account_refusal(
+            self, move.guards, {**arguments, "application": application}
+        )
+        if refusal is not None:
+            raise Refused(
+                f"application {application.id}: {refusal} ({where})",
+                state=application.status,
+                allowed=allowed,
+            )
         return application
 
     # -- commands: check, then trigger -------------------------------------
@@ -399,7 +350,7 @@ class Seeker(Aggregate):
         if outcome not in CONTACT_OUTCOMES:
             raise BadValue(f"outcome must be one of {', '.join(CONTACT_OUTCOMES)}")
         self.check("contact")
-        was_unreachable = self.status == "unreachable"
+        was_unreachable = self.status in ACCOUNT_STATES.unreachable
         self._contact_attempted(
             occurred_at=at, actor=actor, channel=channel, outcome=outcome
         )
@@ -496,18 +447,34 @@ class Seeker(Aggregate):
 
     # -- events: state changes only --------------------------------------
 
-    def _enter(self, status: str, at: datetime) -> None:
-        self.status = status
-        self.status_since = at
-
-    def _touch(self, at: datetime, *, activity: bool = False) -> None:
+    def _recorded(
+        self, event_class: type[events.SeekerEvent] | Any, at: datetime
+    ) -> None:
+        """What every event does: the account moves where the machine says the
+        event's command goes (``domain.effects``), its clocks follow."""
+        name = event_class.__name__
         self.last_occurred_at = at
-        if activity:
+        if name in EFFECTS.activity:
             self.last_activity_at = at
+        entered = EFFECTS.state_after[name]
+        if entered is None:
+            return
+        self.status = entered
+        self.status_since = at
+        self.invalid_since = invalid_since_after(entered, self.invalid_since, at)
+        if entered in ACCOUNT_STATES.unreachable:
+            self.unreachable_since = at
+        else:
+            self.unreachable_since = None
 
-    def _replace_application(self, application: JobApplication) -> None:
-        index = int(application.id[1:]) - 1
-        self.applications[index] = application
+    def _moved_application(
+        self, event_class: Any, application_id: str, **changes: Any
+    ) -> None:
+        """The application moves where the application machine says."""
+        status = EFFECTS.application_state_after[event_class.__name__]
+        assert status is not None
+        index = int(application_id[1:]) - 1
+        self.applications[index] = self.applications[index].moved(status, **changes)
 
     @event(Applied)
     def _applied(
@@ -519,16 +486,18 @@ class Seeker(Aggregate):
         job: str,
         route: str,
     ) -> None:
+        status = EFFECTS.application_state_after["Applied"]
+        assert status is not None
         self.applications.append(
             JobApplication(
                 id=application_id,
                 job=job,
                 route=route,
-                status="applied",
+                status=status,
                 applied_at=occurred_at,
             )
         )
-        self._touch(occurred_at, activity=True)
+        self._recorded(self.Applied, occurred_at)
 
     @event(InterviewScheduled)
     def _interview_scheduled(
@@ -541,16 +510,14 @@ class Seeker(Aggregate):
         round_number: int,
         final: bool,
     ) -> None:
-        application = self.application(application_id)
-        self._replace_application(
-            application.moved(
-                "interview_scheduled",
-                interview_at=interview_at,
-                interview_round=round_number,
-                final_round=final,
-            )
+        self._moved_application(
+            self.InterviewScheduled,
+            application_id,
+            interview_at=interview_at,
+            interview_round=round_number,
+            final_round=final,
         )
-        self._touch(occurred_at, activity=True)
+        self._recorded(self.InterviewScheduled, occurred_at)
 
     @event(InterviewDeclined)
     def _interview_declined(
@@ -564,69 +531,57 @@ class Seeker(Aggregate):
         last_minute: bool,
         personal: PersonalData | None,
     ) -> None:
-        application = self.application(application_id)
-        self._replace_application(application.moved("declined", outcome="declined"))
-        self._touch(occurred_at)
+        self._moved_application(
+            self.InterviewDeclined, application_id, outcome="declined"
+        )
+        self._recorded(self.InterviewDeclined, occurred_at)
 
     @event(ApplicationClosed)
     def _application_closed(
         self, *, occurred_at: datetime, actor: str, application_id: str, outcome: str
     ) -> None:
-        application = self.application(application_id)
-        self._replace_application(application.moved("closed", outcome=outcome))
-        self._touch(occurred_at)
+        self._moved_application(self.ApplicationClosed, application_id, outcome=outcome)
+        self._recorded(self.ApplicationClosed, occurred_at)
 
     @event(Paused)
     def _paused(
         self, *, occurred_at: datetime, actor: str, personal: PersonalData | None
     ) -> None:
-        self._enter("paused", occurred_at)
-        self._touch(occurred_at)
+        self._recorded(self.Paused, occurred_at)
 
     @event(Resumed)
     def _resumed(self, *, occurred_at: datetime, actor: str) -> None:
-        self._enter("active", occurred_at)
-        self._touch(occurred_at, activity=True)
+        self._recorded(self.Resumed, occurred_at)
 
     @event(ContactAttempted)
     def _contact_attempted(
         self, *, occurred_at: datetime, actor: str, channel: str, outcome: str
     ) -> None:
         self.contact_attempts += 1
-        self._touch(occurred_at)
+        self._recorded(self.ContactAttempted, occurred_at)
 
     @event(MarkedUnreachable)
     def _marked_unreachable(self, *, occurred_at: datetime, actor: str) -> None:
-        self._enter("unreachable", occurred_at)
-        self.unreachable_since = occurred_at
-        self._touch(occurred_at)
+        self._recorded(self.MarkedUnreachable, occurred_at)
 
     @event(ContactRestored)
     def _contact_restored(self, *, occurred_at: datetime, actor: str) -> None:
-        self._enter("active", occurred_at)
-        self.unreachable_since = None
-        self._touch(occurred_at, activity=True)
+        self._recorded(self.ContactRestored, occurred_at)
 
     @event(Lapsed)
     def _lapsed(self, *, occurred_at: datetime, actor: str, reason: str) -> None:
-        self._enter("lapsed", occurred_at)
-        self.unreachable_since = None
-        if self.invalid_since is None:
-            self.invalid_since = occurred_at
-        self._touch(occurred_at)
+        self._recorded(self.Lapsed, occurred_at)
 
     @event(Reactivated)
     def _reactivated(self, *, occurred_at: datetime, actor: str) -> None:
-        self._enter("active", occurred_at)
-        self.invalid_since = None
-        self._touch(occurred_at, activity=True)
+        self._recorded(self.Reactivated, occurred_at)
 
     @event(AdvisorChanged)
     def _advisor_changed(
         self, *, occurred_at: datetime, actor: str, advisor: str
     ) -> None:
         self.advisor = advisor
-        self._touch(occurred_at)
+        self._recorded(self.AdvisorChanged, occurred_at)
 
     @event(WithdrawalRequested)
     def _withdrawal_requested(
@@ -640,30 +595,21 @@ class Seeker(Aggregate):
         identity_checked: bool,
         personal: PersonalData | None,
     ) -> None:
-        self._enter("withdrawal_requested", occurred_at)
-        self.unreachable_since = None
         self.withdrawal_channel = channel
         self.withdrawal_reason = reason
         self.erase_requested = erase_data
-        self._touch(occurred_at)
+        self._recorded(self.WithdrawalRequested, occurred_at)
 
     @event(WithdrawalCancelled)
     def _withdrawal_cancelled(self, *, occurred_at: datetime, actor: str) -> None:
-        self._enter("active", occurred_at)
-        self.withdrawal_channel = None
-        self.withdrawal_reason = None
-        self.erase_requested = False
-        self.invalid_since = None
-        self._touch(occurred_at)
+        self._clear_withdrawal()
+        self._recorded(self.WithdrawalCancelled, occurred_at)
 
     @event(Withdrawn)
     def _withdrawn(self, *, occurred_at: datetime, actor: str, timing: str) -> None:
-        self._enter("withdrawn", occurred_at)
         self.withdrawal_timing = timing
         self.withdrawn_at = occurred_at
-        if self.invalid_since is None:
-            self.invalid_since = occurred_at
-        self._touch(occurred_at)
+        self._recorded(self.Withdrawn, occurred_at)
 
     @event(Reinstated)
     def _reinstated(
@@ -674,75 +620,19 @@ class Seeker(Aggregate):
         mode: str,
         days_after_withdrawal: int,
     ) -> None:
-        self._enter("active", occurred_at)
-        self.invalid_since = None
+        self._clear_withdrawal()
         self.withdrawn_at = None
-        self.withdrawal_channel = None
-        self.withdrawal_reason = None
         self.withdrawal_timing = None
-        self.erase_requested = False
-        self._touch(occurred_at, activity=True)
+        self._recorded(self.Reinstated, occurred_at)
 
     @event(Purged)
     def _purged(self, *, occurred_at: datetime, actor: str, reason: str) -> None:
-        self._enter("purged", occurred_at)
         self.personal = None
         self.purged_at = occurred_at
         self.purge_reason = reason
-        self._touch(occurred_at)
+        self._recorded(self.Purged, occurred_at)
 
-
-ACTIVITY_EVENTS = frozenset(
-    {
-        "Registered",
-        "Applied",
-        "InterviewScheduled",
-        "Resumed",
-        "ContactRestored",
-        "Reactivated",
-        "Reinstated",
-    }
-)
-
-STATE_AFTER = {
-    "Registered": "active",
-    "Paused": "paused",
-    "Resumed": "active",
-    "MarkedUnreachable": "unreachable",
-    "ContactRestored": "active",
-    "Lapsed": "lapsed",
-    "Reactivated": "active",
-    "WithdrawalRequested": "withdrawal_requested",
-    "WithdrawalCancelled": "active",
-    "Withdrawn": "withdrawn",
-    "Reinstated": "active",
-    "Purged": "purged",
-}
-"""Events that move the account, and where to. Any other event leaves the
-account in its state."""
-
-
-def time_rule_due(seeker: Seeker, at: datetime) -> tuple[str, str, datetime] | None:
-    """What the time rules require of this account at ``at``, if anything.
-
-    Returns the command (``lapse`` or ``purge``), its reason, and the business
-    time at which the rule took effect. The sweep asks this of every
-    candidate the projection finds, so a stale projection never acts alone.
-    """
-    if seeker.status in ("active", "paused", "unreachable"):
-        dues = [
-            (due, reason)
-            for due, reason in (
-                (seeker.registration_lapses_at, "registration_expired"),
-                (seeker.unreachable_lapses_at, "unreachable_grace"),
-            )
-            if due is not None and due <= at
-        ]
-        if dues:
-            due, reason = min(dues)
-            return "lapse", reason, max(due, seeker.last_occurred_at)
-    if seeker.status in ("lapsed", "withdrawn"):
-        purge_due = seeker.purge_due_at
-        if purge_due is not None and purge_due <= at:
-            return "purge", "retention_expired", max(purge_due, seeker.last_occurred_at)
-    return None
+    def _clear_withdrawal(self) -> None:
+        self.withdrawal_channel = None
+        self.withdrawal_reason = None
+        self.erase_requested = False

@@ -6,7 +6,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
 
-from domain.lifecycle import OPEN_APPLICATION_STATES
+from domain.rules import OPEN_APPLICATION_STATES
 
 
 @dataclass(frozen=True)

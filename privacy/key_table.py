@@ -9,13 +9,28 @@ the table).
 from __future__ import annotations
 
 import sqlite3
+import sys
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import psycopg
 from eventsourcing.persistence import IntegrityError
-from eventsourcing.postgres import PostgresDatastore
 from eventsourcing.sqlite import SQLiteDatastore
+
+if TYPE_CHECKING:  # a SQLite run never imports psycopg
+    from eventsourcing.postgres import PostgresDatastore
+
+
+def _is_postgres(datastore: object) -> bool:
+    return type(datastore).__name__ == "PostgresDatastore"
+
+
+def _unique_violations() -> tuple[type[BaseException], ...]:
+    errors: list[type[BaseException]] = [IntegrityError, sqlite3.IntegrityError]
+    psycopg = sys.modules.get("psycopg")
+    if psycopg is not None:
+        errors.append(psycopg.IntegrityError)
+    return tuple(errors)
+
 
 SCHEMA = [
     """CREATE TABLE IF NOT EXISTS seeker_keys (
@@ -40,7 +55,7 @@ class KeyTable:
         self, datastore: SQLiteDatastore | PostgresDatastore, *, create: bool = True
     ) -> None:
         self.datastore = datastore
-        self.on_postgres = isinstance(datastore, PostgresDatastore)
+        self.on_postgres = _is_postgres(datastore)
         if create:
             self.create_tables()
 
@@ -57,9 +72,9 @@ class KeyTable:
 
     def _query(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
         if self.on_postgres:
-            assert isinstance(self.datastore, PostgresDatastore)
             # One autocommitted statement: no BEGIN/ROLLBACK round trips.
-            with self.datastore.get_connection() as connection:
+            postgres: Any = self.datastore
+            with postgres.get_connection() as connection:
                 rows = connection.execute(sql.replace("?", "%s"), params).fetchall()
                 return [dict(row) for row in rows]
         with self.datastore.transaction(commit=False) as sqlite_cursor:
@@ -97,7 +112,7 @@ class KeyTable:
                 "INSERT INTO email_index (policy, digest, seeker_id) VALUES (?, ?, ?)",
                 (policy, digest, seeker_id),
             )
-        except (IntegrityError, psycopg.IntegrityError, sqlite3.IntegrityError):
+        except _unique_violations():
             holder = self.email_holder(policy, digest)
             if holder is None:
                 raise
@@ -131,8 +146,8 @@ class KeyTable:
                     cursor.executemany(
                         f"DELETE FROM {table} WHERE seeker_id = %s", rows
                     )
-            assert isinstance(self.datastore, PostgresDatastore)
-            with self.datastore.get_connection() as connection:
+            postgres: Any = self.datastore
+            with postgres.get_connection() as connection:
                 # Outside a transaction: rewrites the table, dropping the
                 # dead row versions that still held the key.
                 connection.execute("VACUUM FULL seeker_keys")

@@ -7,10 +7,10 @@ import secrets
 from collections.abc import Callable
 from pathlib import Path
 
-from domain.ledger import SeekerLedger
 from privacy.key_table import KeyTable, MemoryKeyTable
 from privacy.master_key import load_master_key
 from privacy.vault import Vault
+from services.ledger import SeekerLedger
 
 
 def vault_opener(

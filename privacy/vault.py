@@ -86,7 +86,7 @@ class Vault:
                 self._keys[seeker_id] = key
         return self._keys[seeker_id]
 
-    # -- the Vault protocol of domain.sealing -------------------------------
+    # -- the Vault protocol of adapters.sealing -------------------------------
 
     def seal(self, seeker_id: UUID, plaintext: bytes) -> bytes:
         key = self._data_key(seeker_id)

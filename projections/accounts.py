@@ -1,6 +1,10 @@
 """The ``accounts`` projection: one row per account, and the report counters.
 
-One handler per event type. Report counters live here, updated in the same
+Where an event moves the account, and what that does to its clocks, is not
+written here: ``apply`` takes the state from ``domain.effects`` (the machine)
+and the due times from ``domain.deadlines``, as the aggregate does. The
+handlers, one per event type, keep only the columns and report counters
+that event carries. Report counters live here, updated in the same
 transaction as the account rows they are counted from, because most of them
 need the account's previous status or its withdrawal details.
 """
@@ -8,6 +12,7 @@ need the account's previous status or its withdrawal details.
 from __future__ import annotations
 
 from datetime import datetime
+from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -15,18 +20,13 @@ from eventsourcing.dispatch import singledispatchmethod
 from eventsourcing.persistence import Tracking
 from eventsourcing.projection import Projection
 
-from domain.seeker import ACTIVITY_EVENTS, Seeker
-from domain.timerules import (
-    add_years,
-    end_of_day_count,
-    registration_lapses_at,
-)
+from domain import events as recorded
+from domain.deadlines import Clocks, deadlines, invalid_since_after
+from domain.effects import EFFECTS
+from domain.rules import ACCOUNT_STATES
 from projections.changes import ChangeSet, Row
 from projections.schema import stamp, unstamp
 from projections.views import LedgerView
-
-LIVE_STATES = ("active", "paused", "unreachable")
-INVALID_STATES = ("lapsed", "withdrawn")
 
 
 def month_of(at: datetime, timezone: str) -> str:
@@ -45,28 +45,36 @@ class AccountsProjection(Projection[LedgerView]):
     def apply(self, event: Any, changes: ChangeSet, notification_id: int) -> None:
         # The handler for the event's type, found once per type: the
         # library's singledispatchmethod builds a wrapper on every access.
+        kind = type(event).__name__
         row = _HANDLERS(type(event))(self, event, changes)
-        if row is not None:
-            at = stamp(event.occurred_at)
-            row["version"] = event.originator_version
-            row["last_occurred_at"] = at
-            if type(event).__name__ in ACTIVITY_EVENTS:
-                row["last_activity_at"] = at
-            _derive_due_times(row)
+        if row is None:
+            return
+        at = stamp(event.occurred_at)
+        row["version"] = event.originator_version
+        row["last_occurred_at"] = at
+        if kind in EFFECTS.activity:
+            row["last_activity_at"] = at
+        entered = EFFECTS.state_after[kind]
+        if entered is not None and kind != "Registered":
+            _enter(row, entered, event, changes)
+        _derive_due_times(row)
 
     @singledispatchmethod
     def handle(self, event: Any, changes: ChangeSet) -> Row | None:
-        """Events of other kinds change no account row."""
+        """An account event with no columns of its own still moves the
+        account (``apply`` does that); anything else changes no row."""
+        if isinstance(event, recorded.SeekerEvent):
+            return _row(event, changes)
         return None
 
     @handle.register
-    def _(self, event: Seeker.Registered, changes: ChangeSet) -> Row:
+    def _(self, event: recorded.Registered, changes: ChangeSet) -> Row:
         policy = event.policy
         at = stamp(event.occurred_at)
         row: Row = {
             "id": str(event.originator_id),
             "policy": policy["name"],
-            "status": "active",
+            "status": ACCOUNT_STATES.registered,
             "status_since": at,
             "registered_at": at,
             "last_activity_at": at,
@@ -102,19 +110,14 @@ class AccountsProjection(Projection[LedgerView]):
         return row
 
     @handle.register
-    def _(self, event: Seeker.Applied, changes: ChangeSet) -> Row:
+    def _(self, event: recorded.Applied, changes: ChangeSet) -> Row:
         row = _row(event, changes)
         row["applications"] += 1
         row["open_applications"] += 1
         return row
 
     @handle.register
-    def _(self, event: Seeker.InterviewScheduled, changes: ChangeSet) -> Row:
-        row = _row(event, changes)
-        return row
-
-    @handle.register
-    def _(self, event: Seeker.InterviewDeclined, changes: ChangeSet) -> Row:
+    def _(self, event: recorded.InterviewDeclined, changes: ChangeSet) -> Row:
         row = _row(event, changes)
         row["open_applications"] -= 1
         row["declines"] += 1
@@ -132,82 +135,50 @@ class AccountsProjection(Projection[LedgerView]):
         return row
 
     @handle.register
-    def _(self, event: Seeker.ApplicationClosed, changes: ChangeSet) -> Row:
+    def _(self, event: recorded.ApplicationClosed, changes: ChangeSet) -> Row:
         row = _row(event, changes)
         row["open_applications"] -= 1
         return row
 
     @handle.register
-    def _(self, event: Seeker.Paused, changes: ChangeSet) -> Row:
-        return _enter(_row(event, changes), "paused", event, changes)
-
-    @handle.register
-    def _(self, event: Seeker.Resumed, changes: ChangeSet) -> Row:
-        row = _enter(_row(event, changes), "active", event, changes)
-        return row
-
-    @handle.register
-    def _(self, event: Seeker.ContactAttempted, changes: ChangeSet) -> Row:
+    def _(self, event: recorded.ContactAttempted, changes: ChangeSet) -> Row:
         row = _row(event, changes)
         row["contact_attempts"] += 1
-        if row["status"] == "unreachable":
+        if row["status"] in ACCOUNT_STATES.unreachable:
             row["unreachable_attempts"] += 1
         return row
 
     @handle.register
-    def _(self, event: Seeker.MarkedUnreachable, changes: ChangeSet) -> Row:
-        row = _enter(_row(event, changes), "unreachable", event, changes)
-        row["unreachable_since"] = stamp(event.occurred_at)
+    def _(self, event: recorded.MarkedUnreachable, changes: ChangeSet) -> Row:
+        row = _row(event, changes)
         row["unreachable_attempts"] = 0
         return row
 
     @handle.register
-    def _(self, event: Seeker.ContactRestored, changes: ChangeSet) -> Row:
-        row = _enter(_row(event, changes), "active", event, changes)
-        row["unreachable_since"] = None
-        return row
-
-    @handle.register
-    def _(self, event: Seeker.Lapsed, changes: ChangeSet) -> Row:
-        row = _enter(_row(event, changes), "lapsed", event, changes)
-        row["unreachable_since"] = None
-        row["invalid_since"] = row["invalid_since"] or stamp(event.occurred_at)
-        return row
-
-    @handle.register
-    def _(self, event: Seeker.Reactivated, changes: ChangeSet) -> Row:
-        row = _enter(_row(event, changes), "active", event, changes)
-        row["invalid_since"] = None
-        return row
-
-    @handle.register
-    def _(self, event: Seeker.AdvisorChanged, changes: ChangeSet) -> Row:
+    def _(self, event: recorded.AdvisorChanged, changes: ChangeSet) -> Row:
         row = _row(event, changes)
         row["advisor"] = event.advisor
         return row
 
     @handle.register
-    def _(self, event: Seeker.WithdrawalRequested, changes: ChangeSet) -> Row:
-        row = _enter(_row(event, changes), "withdrawal_requested", event, changes)
-        row["unreachable_since"] = None
+    def _(self, event: recorded.WithdrawalRequested, changes: ChangeSet) -> Row:
+        row = _row(event, changes)
         row["withdrawal_channel"] = event.channel
         row["withdrawal_reason"] = event.reason
         row["erase_requested"] = bool(event.erase_data)
         return row
 
     @handle.register
-    def _(self, event: Seeker.WithdrawalCancelled, changes: ChangeSet) -> Row:
-        row = _enter(_row(event, changes), "active", event, changes)
+    def _(self, event: recorded.WithdrawalCancelled, changes: ChangeSet) -> Row:
+        row = _row(event, changes)
         _clear_withdrawal(row)
-        row["invalid_since"] = None
         return row
 
     @handle.register
-    def _(self, event: Seeker.Withdrawn, changes: ChangeSet) -> Row:
-        row = _enter(_row(event, changes), "withdrawn", event, changes)
+    def _(self, event: recorded.Withdrawn, changes: ChangeSet) -> Row:
+        row = _row(event, changes)
         row["withdrawal_timing"] = event.timing
         row["withdrawn_at"] = stamp(event.occurred_at)
-        row["invalid_since"] = row["invalid_since"] or stamp(event.occurred_at)
         changes.count(
             "report_withdrawals",
             {
@@ -222,10 +193,9 @@ class AccountsProjection(Projection[LedgerView]):
         return row
 
     @handle.register
-    def _(self, event: Seeker.Reinstated, changes: ChangeSet) -> Row:
-        row = _enter(_row(event, changes), "active", event, changes)
+    def _(self, event: recorded.Reinstated, changes: ChangeSet) -> Row:
+        row = _row(event, changes)
         _clear_withdrawal(row)
-        row["invalid_since"] = None
         changes.count(
             "report_reinstatements",
             {
@@ -239,8 +209,8 @@ class AccountsProjection(Projection[LedgerView]):
         return row
 
     @handle.register
-    def _(self, event: Seeker.Purged, changes: ChangeSet) -> Row:
-        row = _enter(_row(event, changes), "purged", event, changes)
+    def _(self, event: recorded.Purged, changes: ChangeSet) -> Row:
+        row = _row(event, changes)
         row["purged_at"] = stamp(event.occurred_at)
         return row
 
@@ -253,12 +223,18 @@ def _status_key(row: Row) -> dict[str, Any]:
     return {"policy": row["policy"], "status": row["status"]}
 
 
-def _enter(row: Row, status: str, event: Any, changes: ChangeSet) -> Row:
+def _enter(row: Row, status: str, event: Any, changes: ChangeSet) -> None:
+    """The account enters ``status``: counters and clocks follow, by the same
+    rules as the aggregate (``domain.deadlines.invalid_since_after``)."""
     changes.count("report_status", _status_key(row), count=-1)
+    at = event.occurred_at
     row["status"] = status
-    row["status_since"] = stamp(event.occurred_at)
+    row["status_since"] = stamp(at)
     changes.count("report_status", _status_key(row), count=1)
-    return row
+    invalid_since = invalid_since_after(status, unstamp(row["invalid_since"]), at)
+    row["invalid_since"] = stamp(invalid_since) if invalid_since else None
+    unreachable = status in ACCOUNT_STATES.unreachable
+    row["unreachable_since"] = stamp(at) if unreachable else None
 
 
 def _clear_withdrawal(row: Row) -> None:
@@ -272,36 +248,53 @@ def _clear_withdrawal(row: Row) -> None:
 def _derive_due_times(row: Row) -> None:
     """The sweep's due times, set only while the account can be due, so the
     partial indexes hold exactly the accounts the sweep may act on."""
-    zone = ZoneInfo(row["timezone"])
-    status = row["status"]
-    row["registration_lapses_at"] = None
-    row["unreachable_lapses_at"] = None
-    row["purge_due_at"] = None
-    row["self_reinstatement_deadline"] = None
-    if status in LIVE_STATES and row["validity_months"] is not None:
-        last_activity = unstamp(row["last_activity_at"])
-        assert last_activity is not None
-        row["registration_lapses_at"] = stamp(
-            registration_lapses_at(last_activity, row["validity_months"], zone)
-        )
-    if status == "unreachable" and row["unreachable_since"] is not None:
-        since = unstamp(row["unreachable_since"])
-        assert since is not None
-        row["unreachable_lapses_at"] = stamp(
-            end_of_day_count(since, row["grace_days"], zone)
-        )
-    if status in INVALID_STATES and row["invalid_since"] and row["retention_years"]:
-        invalid_since = unstamp(row["invalid_since"])
-        assert invalid_since is not None
-        row["purge_due_at"] = stamp(
-            add_years(invalid_since, row["retention_years"], zone)
-        )
-    if status == "withdrawn" and row["withdrawn_at"] and row["self_reinstatement_days"]:
-        withdrawn_at = unstamp(row["withdrawn_at"])
-        assert withdrawn_at is not None
-        row["self_reinstatement_deadline"] = stamp(
-            end_of_day_count(withdrawn_at, row["self_reinstatement_days"], zone)
-        )
+    found = deadlines(
+        _clocks(
+            row["timezone"],
+            row["validity_months"],
+            row["grace_days"],
+            row["retention_years"],
+            row["self_reinstatement_days"],
+        ),
+        status=row["status"],
+        last_activity_at=_instant(row["last_activity_at"]),
+        unreachable_since=unstamp(row["unreachable_since"]),
+        invalid_since=unstamp(row["invalid_since"]),
+        withdrawn_at=unstamp(row["withdrawn_at"]),
+    )
+    row["registration_lapses_at"] = _stamp_or_none(found.registration_lapses_at)
+    row["unreachable_lapses_at"] = _stamp_or_none(found.unreachable_lapses_at)
+    row["purge_due_at"] = _stamp_or_none(found.purge_due_at)
+    row["self_reinstatement_deadline"] = _stamp_or_none(
+        found.self_reinstatement_deadline
+    )
+
+
+@cache
+def _clocks(
+    timezone: str,
+    validity_months: int | None,
+    grace_days: int,
+    retention_years: int | None,
+    self_reinstatement_days: int | None,
+) -> Clocks:
+    return Clocks(
+        zone=ZoneInfo(timezone),
+        validity_months=validity_months,
+        grace_days=grace_days,
+        retention_years=retention_years,
+        self_reinstatement_days=self_reinstatement_days,
+    )
+
+
+def _instant(value: str) -> datetime:
+    instant = unstamp(value)
+    assert instant is not None
+    return instant
+
+
+def _stamp_or_none(value: datetime | None) -> str | None:
+    return stamp(value) if value is not None else None
 
 
 _HANDLERS = AccountsProjection.__dict__["handle"].dispatcher.dispatch

@@ -13,8 +13,8 @@ from typing import Any
 from eventsourcing.persistence import Tracking
 from eventsourcing.projection import Projection
 
-from domain.ledger import BACKDATED_AFTER_HOURS, event_details
-from domain.seeker import STATE_AFTER
+from domain.effects import EFFECTS
+from domain.history import event_details, is_backdated
 from projections.changes import ChangeSet
 from projections.schema import stamp
 from projections.views import LedgerView
@@ -40,7 +40,7 @@ class AuditTrailProjection(Projection[LedgerView]):
         account = str(event.originator_id)
         kind = type(event).__name__
         before = changes.last_state(account) if kind != "Registered" else None
-        after = STATE_AFTER.get(kind, before)
+        after = EFFECTS.state_after[kind] or before
         assert after is not None, f"{kind} before any Registered for {account}"
         changes.set_last_state(account, after)
         details = {key: _plain(value) for key, value in event_details(event).items()}
@@ -60,8 +60,7 @@ class AuditTrailProjection(Projection[LedgerView]):
                 "reason": details.get("reason"),
                 "from_state": before,
                 "to_state": after,
-                "backdated": (recorded_at - occurred_at).total_seconds()
-                > BACKDATED_AFTER_HOURS * 3600,
+                "backdated": is_backdated(occurred_at, recorded_at),
                 "details": json.dumps(details, sort_keys=True, ensure_ascii=False),
             },
         )

@@ -12,7 +12,7 @@ from uuid import UUID
 from zoneinfo import ZoneInfo
 
 from domain.errors import BadValue, SeekerNotFound
-from domain.ledger import HistoryEntry
+from domain.history import HistoryEntry
 from domain.timerules import days_between, parse_date, parse_instant
 from projections.schema import stamp, unstamp
 from projections.views import LedgerView

@@ -14,31 +14,28 @@ from dataclasses import dataclass
 from typing import Any
 
 from eventsourcing.persistence import StoredEvent, Tracking
-from eventsourcing.postgres import PostgresDatastore
 from eventsourcing.projection import Projection
 
-from domain.ledger import SeekerLedger
 from projections.accounts import AccountsProjection
 from projections.audit import AuditTrailProjection
 from projections.inline import InlineProjectingSQLiteRecorder
-from projections.views import (
-    LedgerView,
-    PostgresAccountsView,
-    PostgresAuditTrailView,
-    SQLiteAccountsView,
-    SQLiteAuditTrailView,
-)
+from projections.views import LedgerView, SQLiteAccountsView, SQLiteAuditTrailView
+from services.ledger import SeekerLedger
 
 BATCH_SIZE = 1000
 Progress = Callable[[int], None]
 """Called with the number of events just processed."""
 
-PROJECTIONS: dict[
-    str, tuple[type[Projection[Any]], type[LedgerView], type[LedgerView]]
-] = {
-    "accounts": (AccountsProjection, SQLiteAccountsView, PostgresAccountsView),
-    "audit_trail": (AuditTrailProjection, SQLiteAuditTrailView, PostgresAuditTrailView),
+PROJECTIONS: dict[str, tuple[type[Projection[Any]], type[LedgerView], str]] = {
+    "accounts": (AccountsProjection, SQLiteAccountsView, "PostgresAccountsView"),
+    "audit_trail": (
+        AuditTrailProjection,
+        SQLiteAuditTrailView,
+        "PostgresAuditTrailView",
+    ),
 }
+"""Each projection: its class, its SQLite view, and the name of its PostgreSQL
+view in ``projections.postgres_views`` (imported only on PostgreSQL)."""
 
 
 @dataclass(frozen=True)
@@ -61,11 +58,11 @@ class Projections:
         # opening the sealed values, so they never need the master key.
         self.mapper = ledger.mapper.without_unsealing()  # type: ignore[attr-defined]
         datastore = ledger.factory.datastore  # type: ignore[attr-defined]
-        on_postgres = isinstance(datastore, PostgresDatastore)
+        on_postgres = type(datastore).__name__ == "PostgresDatastore"
         self.views: dict[str, LedgerView] = {}
         self.projections: dict[str, Any] = {}
-        for name, (projection_class, sqlite_view, postgres_view) in PROJECTIONS.items():
-            view_class: Any = postgres_view if on_postgres else sqlite_view
+        for name, (projection_class, sqlite_view, _) in PROJECTIONS.items():
+            view_class: Any = postgres_view_class(name) if on_postgres else sqlite_view
             view: LedgerView = view_class(datastore=datastore)
             if create_tables:
                 view.create_table()
@@ -189,4 +186,7 @@ class Projections:
 
 
 def postgres_view_class(name: str) -> type[LedgerView]:
-    return PROJECTIONS[name][2]
+    from projections import postgres_views
+
+    view_class: type[LedgerView] = getattr(postgres_views, PROJECTIONS[name][2])
+    return view_class

@@ -32,16 +32,17 @@ from typing import Any
 from uuid import UUID
 
 import domain.seeker as seeker_module
-from domain.ledger import SNAPSHOT_INTERVAL, SeekerLedger
-from domain.lifecycle import AccountLifecycle, Rules, account_rules
+from adapters.storage import parse_storage_url
+from domain.lifecycle import AccountLifecycle
 from domain.policy import PRESETS
+from domain.rules import Rules, account_rules
 from domain.seeker import Seeker
-from domain.simulation import simulate
-from domain.storage import parse_storage_url
 from domain.timerules import utcnow
 from domain.values import PersonalData
 from projections.runner import BATCH_SIZE, Projections
-from projections.sweep import due_candidates, sweep
+from services.ledger import SNAPSHOT_INTERVAL, SeekerLedger
+from services.simulation import simulate
+from services.sweep import due_candidates, sweep
 from tests.bench_encryption import bench_encryption, encryption_section
 from tests.bench_support import (
     POSTGRES,

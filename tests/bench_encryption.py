@@ -16,13 +16,13 @@ from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from uuid import UUID
 
-from domain.ledger import SeekerLedger
+from adapters.storage import parse_storage_url
 from domain.policy import PRESETS
 from domain.seeker import Seeker
-from domain.storage import parse_storage_url
 from domain.timerules import utcnow
 from privacy.vault import Vault
 from projections.runner import Projections
+from services.ledger import SeekerLedger
 from tests.bench_support import Row, Section, Stores, log, ms, open_ledger, paired_ratio
 
 ENCRYPTION_LIMIT = 1.25

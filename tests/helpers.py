@@ -9,10 +9,10 @@ from typing import Any
 
 from click.testing import CliRunner
 
+from adapters.storage import parse_storage_url
 from cli.main import main
-from domain.ledger import SeekerLedger
-from domain.storage import parse_storage_url
 from privacy.opening import vault_opener
+from services.ledger import SeekerLedger
 
 
 def ledger_for(db_url: str) -> SeekerLedger:
@@ -42,7 +42,7 @@ def run_cli(
     *,
     db_url: str | None = None,
     actor: str = "tester",
-    env: dict[str, str] | None = None,
+    env: dict[str, str | None] | None = None,
 ) -> CliResult:
     """Run ``seekers`` in-process through its real entry point (``cli.main.main``),
     so exit codes and one-line errors are exactly what a user gets."""

@@ -14,7 +14,6 @@ from cli.commands.common import (
 from cli.output import emit_outcome
 from cli.session import parse_seeker_id
 from domain.seeker import DECLINE_CHANNELS, OUTCOMES, ROUTES
-from domain.timerules import parse_instant
 
 
 @click.command()
@@ -26,10 +25,11 @@ def apply(seeker: str, job: str, route: str, at: str | None) -> None:
     """Record an application (self-application or agency introduction)."""
     run = session()
     outcome = run.record(
+        run.ledger().apply,
         parse_seeker_id(seeker),
-        lambda account, when: account.apply(
-            at=when, actor=run.actor, job=job, route=route
-        ),
+        actor=run.actor,
+        job=job,
+        route=route,
         at=at,
     )
     emit_outcome(
@@ -58,15 +58,13 @@ def schedule_interview(
     """Schedule (or reschedule) an interview for an application."""
     run = session()
     outcome = run.record(
+        run.ledger().schedule_interview,
         parse_seeker_id(seeker),
-        lambda account, when: account.schedule_interview(
-            at=when,
-            actor=run.actor,
-            application_id=application,
-            interview_at=parse_instant(on, account.policy.zone),
-            round_number=round_number,
-            final=final,
-        ),
+        actor=run.actor,
+        application_id=application,
+        interview_at=on,
+        round_number=round_number,
+        final=final,
         at=at,
     )
     emit_outcome(outcome, as_json=run.json)
@@ -84,14 +82,12 @@ def decline_interview(
     """The seeker declines a scheduled interview."""
     run = session()
     outcome = run.record(
+        run.ledger().decline_interview,
         parse_seeker_id(seeker),
-        lambda account, when: account.decline_interview(
-            at=when,
-            actor=run.actor,
-            application_id=application,
-            channel=channel,
-            note=note,
-        ),
+        actor=run.actor,
+        application_id=application,
+        channel=channel,
+        note=note,
         at=at,
     )
     emit_outcome(outcome, as_json=run.json)
@@ -108,10 +104,11 @@ def close_application(
     """Close an application as hired, rejected or withdrawn."""
     run = session()
     outcome = run.record(
+        run.ledger().close_application,
         parse_seeker_id(seeker),
-        lambda account, when: account.close_application(
-            at=when, actor=run.actor, application_id=application, outcome=result
-        ),
+        actor=run.actor,
+        application_id=application,
+        outcome=result,
         at=at,
     )
     emit_outcome(outcome, as_json=run.json)

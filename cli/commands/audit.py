@@ -9,7 +9,7 @@ import click
 
 from cli.commands.common import session
 from cli.output import emit_json, table
-from domain.audit import replay_violations
+from domain.replay import replay_violations
 
 PAGE = 5000
 

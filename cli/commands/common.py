@@ -34,18 +34,16 @@ def choice(*values: str) -> click.Choice[str]:
 
 
 def simple_command(name: str, method: str, help_text: str) -> click.Command:
-    """A command that takes only the seeker and ``--at`` and calls ``method``."""
+    """A command that takes only the seeker and ``--at`` and calls the
+    ledger's use case ``method``."""
 
     @click.command(name=name, help=help_text)
     @seeker_argument
     @at_option
     def command(seeker: str, at: str | None) -> None:
         run = session()
-        outcome = run.record(
-            parse_seeker_id(seeker),
-            lambda account, when: getattr(account, method)(at=when, actor=run.actor),
-            at=at,
-        )
+        use_case = getattr(run.ledger(), method)
+        outcome = run.record(use_case, parse_seeker_id(seeker), actor=run.actor, at=at)
         emit_outcome(outcome, as_json=run.json)
 
     return command

@@ -70,8 +70,10 @@ def pause(seeker: str, reason: str | None, at: str | None) -> None:
     """Stop the service at the seeker's request (no contact while paused)."""
     run = session()
     outcome = run.record(
+        run.ledger().pause,
         parse_seeker_id(seeker),
-        lambda account, when: account.pause(at=when, actor=run.actor, reason=reason),
+        actor=run.actor,
+        reason=reason,
         at=at,
     )
     emit_outcome(outcome, as_json=run.json)
@@ -101,10 +103,11 @@ def contact(seeker: str, channel: str, outcome: str, at: str | None) -> None:
     """Record an advisor's attempt to reach the seeker."""
     run = session()
     result = run.record(
+        run.ledger().contact,
         parse_seeker_id(seeker),
-        lambda account, when: account.contact(
-            at=when, actor=run.actor, channel=channel, outcome=outcome
-        ),
+        actor=run.actor,
+        channel=channel,
+        outcome=outcome,
         at=at,
     )
     emit_outcome(result, as_json=run.json)
@@ -118,10 +121,10 @@ def change_advisor(seeker: str, advisor: str, at: str | None) -> None:
     """Assign another advisor (policies with advisors only)."""
     run = session()
     outcome = run.record(
+        run.ledger().change_advisor,
         parse_seeker_id(seeker),
-        lambda account, when: account.change_advisor(
-            at=when, actor=run.actor, advisor=advisor
-        ),
+        actor=run.actor,
+        advisor=advisor,
         at=at,
     )
     emit_outcome(outcome, as_json=run.json)

@@ -14,10 +14,10 @@ from cli.commands.common import session
 from cli.output import emit_json, table
 from cli.progress import ProgressLine
 from domain.errors import BadValue
-from domain.simulation import simulate as simulate_population
 from domain.timerules import FUTURE_TOLERANCE, parse_instant, utcnow
 from projections.runner import BATCH_SIZE, PROJECTIONS
-from projections.sweep import sweep as run_sweep
+from services.simulation import simulate as simulate_population
+from services.sweep import sweep as run_sweep
 
 SWEEP_ZONE = ZoneInfo("Asia/Tokyo")
 """A date alone given to ``sweep --at`` means 00:00 here (the presets' zone)."""
@@ -245,8 +245,8 @@ def _follow_postgres(environment: dict[str, str], stop: threading.Event) -> None
     """One library ``ProjectionRunner`` per projection, on its subscription."""
     from eventsourcing.projection import ProjectionRunner
 
-    from domain.ledger import SeekerLedger
     from projections.runner import postgres_view_class
+    from services.ledger import SeekerLedger
 
     runners = [
         ProjectionRunner(

@@ -12,8 +12,8 @@ from cli.output import emit_account, emit_json, short_time, table
 from cli.session import parse_seeker_id
 from cli.views import history_entry_view, policy_view
 from domain.errors import SeekerNotFound
-from domain.lifecycle import account_rules, application_rules
 from domain.policy import PRESETS
+from domain.rules import account_rules, application_rules
 from projections.queries import account_timezone, audit_history
 
 as_of_option = click.option(

@@ -10,7 +10,7 @@ import click
 
 from cli.commands.common import choice, session
 from cli.output import emit_json, short_time, table
-from domain.lifecycle import account_rules
+from domain.rules import account_rules
 from domain.timerules import utcnow
 from projections.queries import REPORTS, list_accounts, report
 

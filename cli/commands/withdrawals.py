@@ -41,17 +41,15 @@ def request_withdrawal(
     run = session()
     born = parse_date(verify_birth_date) if verify_birth_date else None
     outcome = run.record(
+        run.ledger().request_withdrawal,
         parse_seeker_id(seeker),
-        lambda account, when: account.request_withdrawal(
-            at=when,
-            actor=run.actor,
-            channel=channel,
-            reason=reason,
-            note=note,
-            verify_name=verify_name,
-            verify_birth_date=born,
-            erase_data=erase_data,
-        ),
+        actor=run.actor,
+        channel=channel,
+        reason=reason,
+        note=note,
+        verify_name=verify_name,
+        verify_birth_date=born,
+        erase_data=erase_data,
         at=at,
     )
     advice = outcome.seeker.policy.alternatives_to_withdrawal(reason)
@@ -82,10 +80,10 @@ def reinstate(seeker: str, assisted: bool, at: str | None) -> None:
     """Bring a withdrawn account back."""
     run = session()
     outcome = run.record(
+        run.ledger().reinstate,
         parse_seeker_id(seeker),
-        lambda account, when: account.reinstate(
-            at=when, actor=run.actor, assisted=assisted
-        ),
+        actor=run.actor,
+        assisted=assisted,
         at=at,
     )
     emit_outcome(outcome, as_json=run.json)
@@ -99,8 +97,10 @@ def purge(seeker: str, reason: str, at: str | None) -> None:
     """Erase a withdrawn or lapsed account's personal data for good."""
     run = session()
     outcome = run.record(
+        run.ledger().purge,
         parse_seeker_id(seeker),
-        lambda account, when: account.purge(at=when, actor=run.actor, reason=reason),
+        actor=run.actor,
+        reason=reason,
         at=at,
     )
     emit_outcome(outcome, as_json=run.json)

@@ -21,8 +21,8 @@ import pytest
 
 from cli.errors import exit_code_for, report_domain_error
 from domain.errors import Conflict, Refused
-from domain.ledger import SeekerLedger
 from domain.policy import PRESETS
+from services.ledger import SeekerLedger
 from tests.cli.steps import (
     Account,
     closed_port,

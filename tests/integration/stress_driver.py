@@ -36,7 +36,7 @@ from typing import Any
 
 from eventsourcing.persistence import IntegrityError
 
-from domain.ledger import SeekerLedger
+from services.ledger import SeekerLedger
 from tests.helpers import CliResult, run_cli
 
 COMMANDS = (

@@ -19,8 +19,8 @@ from typing import Any
 
 import pytest
 
-from domain.ledger import SeekerLedger
 from projections.runner import Projections
+from services.ledger import SeekerLedger
 from tests.helpers import ledger_for, run_cli
 
 PROJECTION_TABLES: dict[str, tuple[str, str]] = {

@@ -25,11 +25,11 @@ import psycopg
 import pytest
 from eventsourcing.persistence import StoredEvent
 
-from domain.ledger import SeekerLedger
-from domain.simulation import simulate
 from privacy.key_table import KeyTable
 from projections.queries import REPORTS
 from projections.runner import Projections
+from services.ledger import SeekerLedger
+from services.simulation import simulate
 from tests.helpers import ledger_for, run_cli
 from tests.integration.support import all_notifications
 from tests.support.postgres_server import (

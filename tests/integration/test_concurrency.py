@@ -32,10 +32,10 @@ from typing import Any
 import psycopg
 import pytest
 
-from domain.audit import replay_violations
-from domain.ledger import SeekerLedger
-from domain.simulation import simulate
+from domain.replay import replay_violations
 from projections.runner import Projections
+from services.ledger import SeekerLedger
+from services.simulation import simulate
 from tests.helpers import ledger_for, run_cli
 from tests.integration.stress_driver import COMMANDS as STRESS_COMMANDS
 from tests.integration.support import all_notifications

@@ -7,8 +7,8 @@ from uuid import UUID
 
 import psycopg
 
+from adapters.storage import parse_storage_url
 from cli.session import Session
-from domain.storage import parse_storage_url
 from tests.helpers import run_cli
 
 
@@ -41,8 +41,10 @@ def test_a_command_holds_at_most_two_connections(db_url: str) -> None:
     session = Session(db_url=db_url, actor="t", json=True)
     try:
         session.record(
+            session.ledger().pause,
             seeker_id,
-            lambda seeker, at: seeker.pause(at=at, actor="t", reason=None),
+            actor="t",
+            reason=None,
             at="2025-01-11",
         )
         session.call(session.ledger().get_seeker, seeker_id)

@@ -11,10 +11,10 @@ from uuid import UUID
 
 import pytest
 
-from domain.ledger import SeekerLedger
 from domain.policy import PRESETS
 from projections.accounts import AccountsProjection
 from projections.runner import Projections
+from services.ledger import SeekerLedger
 from tests.helpers import ledger_for
 from tests.integration.support import dump_tables, reset
 

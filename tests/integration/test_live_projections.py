@@ -27,10 +27,10 @@ from uuid import UUID
 import psycopg
 import pytest
 
-from domain.ledger import SeekerLedger
 from domain.policy import PRESETS
 from domain.seeker import Seeker
 from projections.runner import Projections
+from services.ledger import SeekerLedger
 from tests.helpers import ledger_for
 from tests.support.postgres_server import (
     create_database,

@@ -22,8 +22,8 @@ from typing import Any
 import pytest
 
 from domain.policy import PRESETS
-from domain.simulation import simulate
 from projections.runner import Projections
+from services.simulation import simulate
 from tests.helpers import run_cli
 from tests.integration.support import (
     Dump,

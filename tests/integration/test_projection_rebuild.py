@@ -2,7 +2,7 @@
 command by command (SPEC §6), agree with the aggregates, and hold no personal
 data (SPEC §6, §7).
 
-The store holds a simulated population (``domain.simulation``), a few
+The store holds a simulated population (``services.simulation``), a few
 accounts driven through the CLI with distinctive personal data, and a sweep.
 """
 
@@ -18,8 +18,8 @@ import pytest
 
 from cli.views import history_entry_view
 from domain.seeker import Seeker
-from domain.simulation import simulate
 from projections.schema import stamp
+from services.simulation import simulate
 from tests.integration.support import (
     Dump,
     assert_exactly_once,

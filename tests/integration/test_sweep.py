@@ -12,9 +12,9 @@ from uuid import UUID
 import pytest
 from eventsourcing.application import Repository
 
-from domain.ledger import SeekerLedger
 from domain.policy import PRESETS
 from domain.seeker import Seeker
+from services.ledger import SeekerLedger
 from tests.helpers import event_count, run_cli
 from tests.integration.support import Account, opened, succeed_json
 

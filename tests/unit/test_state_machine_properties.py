@@ -30,12 +30,12 @@ from hypothesis import strategies as st
 
 from cli.views import account_view
 from domain.errors import NotFound, Refused
-from domain.ledger import SeekerLedger
 from domain.policy import PRESETS
 from domain.seeker import Seeker
 from domain.values import PersonalData
 from privacy.key_table import MemoryKeyTable
 from privacy.vault import Vault
+from services.ledger import SeekerLedger
 
 TOKYO = ZoneInfo("Asia/Tokyo")
 ACTOR = "property"

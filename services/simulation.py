@@ -16,10 +16,10 @@ from datetime import date, datetime, timedelta
 from uuid import UUID
 
 from domain.errors import Refused
-from domain.ledger import SeekerLedger
 from domain.policy import PRESETS, WITHDRAWAL_REASONS
 from domain.seeker import DECLINE_CHANNELS, Seeker
 from domain.values import PersonalData
+from services.ledger import SeekerLedger
 
 FAMILY_NAMES = ("Sato", "Suzuki", "Takahashi", "Tanaka", "Ito", "Watanabe", "Yamamoto")
 GIVEN_NAMES = ("Haruto", "Yui", "Sota", "Hina", "Riku", "Mei", "Ren", "Aoi", "Yuto")

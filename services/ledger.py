@@ -8,7 +8,7 @@ their history as they stood at past times.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, ClassVar, TypeVar
 from uuid import UUID
@@ -17,21 +17,31 @@ from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import DomainEvent
 from eventsourcing.persistence import IntegrityError, JSONTranscoder, Mapper
 
-from domain import transcodings
-from domain.errors import BadValue, Conflict, Refused, SeekerNotFound
-from domain.policy import CHANNELS, Policy
-from domain.sealing import (
+from adapters import transcodings
+from adapters.sealing import (
     PersonalDataUnprotected,
     SealedPersonalDataAsBase64,
     SealingMapper,
     Vault,
 )
+from domain.errors import BadValue, Conflict, Refused, SeekerNotFound
+from domain.history import (
+    History,
+    HistoryEntry,
+    event_details,
+    stream_policy,
+    visible,
+    was_purged,
+)
+from domain.policy import CHANNELS, Policy
+from domain.rules import ACCOUNT_STATES
 from domain.seeker import Seeker
 from domain.timerules import check_business_time, parse_instant, utcnow
 from domain.values import PersonalData
 
 T = TypeVar("T")
-BACKDATED_AFTER_HOURS = 24
+Time = str | datetime | None
+"""``--at``: an ISO 8601 text in the policy's zone, an instant, or now."""
 SNAPSHOT_INTERVAL = 20
 """Events between snapshots: a load replays at most 19 events after one."""
 
@@ -43,59 +53,6 @@ class Outcome:
     seeker: Seeker
     events: list[str]
     result: Any = None
-
-
-@dataclass(frozen=True)
-class HistoryEntry:
-    version: int
-    type: str
-    occurred_at: datetime
-    recorded_at: datetime
-    actor: str
-    from_state: str | None
-    to_state: str
-    details: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def backdated(self) -> bool:
-        return (
-            self.recorded_at - self.occurred_at
-        ).total_seconds() > BACKDATED_AFTER_HOURS * 3600
-
-
-@dataclass(frozen=True)
-class History:
-    """An account's audit trail, with the policy whose clock it is read on."""
-
-    seeker_id: UUID
-    policy: Policy
-    entries: list[HistoryEntry]
-
-
-_NOT_DETAILS = frozenset(
-    {
-        "originator_id",
-        "originator_version",
-        "originator_topic",
-        "timestamp",
-        "occurred_at",
-        "actor",
-        "personal",
-    }
-)
-
-
-def event_details(event: DomainEvent) -> dict[str, Any]:
-    """An event's non-personal fields, for the audit trail."""
-    details: dict[str, Any] = {}
-    for key, value in vars(event).items():
-        if key in _NOT_DETAILS:
-            continue
-        if key == "policy":
-            details["policy"] = value["name"]
-            continue
-        details[key] = value
-    return details
 
 
 class SeekerLedger(Application[UUID]):
@@ -188,16 +145,16 @@ class SeekerLedger(Application[UUID]):
         for seeker in seekers:
             registered = seeker.pending_events[0] if seeker.pending_events else None
             email = getattr(getattr(registered, "personal", None), "email", None)
-            if email and seeker.status != "purged":
+            if email and not seeker.is_erased:
                 entries.append((seeker.policy.name, email, seeker.id))
         vault.create_keys(ids)
         vault.index_emails(entries)
         self.save(*seekers)
-        purged = [seeker.id for seeker in seekers if seeker.status == "purged"]
+        purged = [seeker.id for seeker in seekers if seeker.is_erased]
         if purged:
             vault.destroy_keys(purged)
         for seeker in seekers:
-            if seeker.status == "purged":
+            if seeker.is_erased:
                 seeker.personal = None
 
     def _require_vault(self) -> Vault:
@@ -220,7 +177,7 @@ class SeekerLedger(Application[UUID]):
                 earlier = self.get_seeker(holder)
             except SeekerNotFound:
                 earlier = None  # a registration that never completed
-            if earlier is not None and earlier.status != "purged":
+            if earlier is not None and not earlier.is_erased:
                 raise Refused(_duplicate_email_message(earlier), state=None)
             vault.release_email(holder)
         raise Conflict(f"email index for policy {policy.name} keeps changing")
@@ -245,7 +202,7 @@ class SeekerLedger(Application[UUID]):
             )
             result = command(seeker, occurred_at)
             names = [type(event).__name__ for event in seeker.pending_events]
-            if "Purged" in names:
+            if seeker.is_erased:
                 self._require_vault()
             try:
                 self.save(seeker)
@@ -256,10 +213,189 @@ class SeekerLedger(Application[UUID]):
                         "and the retry was overtaken too; try again"
                     ) from None
                 continue
-            if "Purged" in names:
+            if seeker.is_erased:
                 self._shred(seeker)
             return Outcome(seeker=seeker, events=names, result=result)
         raise AssertionError("unreachable")  # pragma: no cover
+
+    # -- one method per use case (SPEC §5) ---------------------------------
+
+    def _act(
+        self,
+        command: str,
+        seeker_id: UUID,
+        actor: str,
+        at: Time,
+        **arguments: Any,
+    ) -> Outcome:
+        """Run the aggregate's ``command`` method (its rules first) and save."""
+        method = command.replace("-", "_")
+        return self.execute(
+            seeker_id,
+            lambda seeker, when: getattr(seeker, method)(
+                at=when, actor=actor, **arguments
+            ),
+            at=at,
+        )
+
+    def apply(
+        self, seeker_id: UUID, *, actor: str, job: str, route: str, at: Time = None
+    ) -> Outcome:
+        """Record an application; the outcome's ``result`` is its number (A1…)."""
+        return self._act("apply", seeker_id, actor, at, job=job, route=route)
+
+    def schedule_interview(
+        self,
+        seeker_id: UUID,
+        *,
+        actor: str,
+        application_id: str,
+        interview_at: str | datetime,
+        round_number: int,
+        final: bool,
+        at: Time = None,
+    ) -> Outcome:
+        """``interview_at`` as text is read in the account's policy zone."""
+        return self.execute(
+            seeker_id,
+            lambda seeker, when: seeker.schedule_interview(
+                at=when,
+                actor=actor,
+                application_id=application_id,
+                interview_at=(
+                    interview_at
+                    if isinstance(interview_at, datetime)
+                    else parse_instant(interview_at, seeker.policy.zone)
+                ),
+                round_number=round_number,
+                final=final,
+            ),
+            at=at,
+        )
+
+    def decline_interview(
+        self,
+        seeker_id: UUID,
+        *,
+        actor: str,
+        application_id: str,
+        channel: str,
+        note: str | None,
+        at: Time = None,
+    ) -> Outcome:
+        return self._act(
+            "decline-interview",
+            seeker_id,
+            actor,
+            at,
+            application_id=application_id,
+            channel=channel,
+            note=note,
+        )
+
+    def close_application(
+        self,
+        seeker_id: UUID,
+        *,
+        actor: str,
+        application_id: str,
+        outcome: str,
+        at: Time = None,
+    ) -> Outcome:
+        return self._act(
+            "close-application",
+            seeker_id,
+            actor,
+            at,
+            application_id=application_id,
+            outcome=outcome,
+        )
+
+    def pause(
+        self, seeker_id: UUID, *, actor: str, reason: str | None, at: Time = None
+    ) -> Outcome:
+        return self._act("pause", seeker_id, actor, at, reason=reason)
+
+    def resume(self, seeker_id: UUID, *, actor: str, at: Time = None) -> Outcome:
+        return self._act("resume", seeker_id, actor, at)
+
+    def contact(
+        self,
+        seeker_id: UUID,
+        *,
+        actor: str,
+        channel: str,
+        outcome: str,
+        at: Time = None,
+    ) -> Outcome:
+        return self._act(
+            "contact", seeker_id, actor, at, channel=channel, outcome=outcome
+        )
+
+    def mark_unreachable(
+        self, seeker_id: UUID, *, actor: str, at: Time = None
+    ) -> Outcome:
+        return self._act("mark-unreachable", seeker_id, actor, at)
+
+    def restore_contact(
+        self, seeker_id: UUID, *, actor: str, at: Time = None
+    ) -> Outcome:
+        return self._act("restore-contact", seeker_id, actor, at)
+
+    def lapse(self, seeker_id: UUID, *, actor: str, at: Time = None) -> Outcome:
+        return self._act("lapse", seeker_id, actor, at)
+
+    def reactivate(self, seeker_id: UUID, *, actor: str, at: Time = None) -> Outcome:
+        return self._act("reactivate", seeker_id, actor, at)
+
+    def change_advisor(
+        self, seeker_id: UUID, *, actor: str, advisor: str, at: Time = None
+    ) -> Outcome:
+        return self._act("change-advisor", seeker_id, actor, at, advisor=advisor)
+
+    def request_withdrawal(
+        self,
+        seeker_id: UUID,
+        *,
+        actor: str,
+        channel: str,
+        reason: str | None,
+        note: str | None = None,
+        verify_name: str | None = None,
+        verify_birth_date: date | None = None,
+        erase_data: bool = False,
+        at: Time = None,
+    ) -> Outcome:
+        return self._act(
+            "request-withdrawal",
+            seeker_id,
+            actor,
+            at,
+            channel=channel,
+            reason=reason,
+            note=note,
+            verify_name=verify_name,
+            verify_birth_date=verify_birth_date,
+            erase_data=erase_data,
+        )
+
+    def cancel_withdrawal(
+        self, seeker_id: UUID, *, actor: str, at: Time = None
+    ) -> Outcome:
+        return self._act("cancel-withdrawal", seeker_id, actor, at)
+
+    def withdraw(self, seeker_id: UUID, *, actor: str, at: Time = None) -> Outcome:
+        return self._act("withdraw", seeker_id, actor, at)
+
+    def reinstate(
+        self, seeker_id: UUID, *, actor: str, assisted: bool, at: Time = None
+    ) -> Outcome:
+        return self._act("reinstate", seeker_id, actor, at, assisted=assisted)
+
+    def purge(
+        self, seeker_id: UUID, *, actor: str, reason: str, at: Time = None
+    ) -> Outcome:
+        return self._act("purge", seeker_id, actor, at, reason=reason)
 
     def _shred(self, seeker: Seeker) -> None:
         """After ``Purged`` is stored: destroy the key, so every copy of the
@@ -317,9 +453,9 @@ class SeekerLedger(Application[UUID]):
             return self.get_seeker(seeker_id)
         events = self.stream(seeker_id)
         seeker: Seeker | None = None
-        for event in _visible(events, as_of, known_at):
-            seeker = event.mutate(seeker)  # type: ignore[attr-defined]
-        if seeker is not None and _was_purged(events):
+        for event in visible(events, as_of, known_at):
+            seeker = event.mutate(seeker)
+        if seeker is not None and was_purged(events):
             seeker.personal = None
         return seeker
 
@@ -333,23 +469,23 @@ class SeekerLedger(Application[UUID]):
         events = self.stream(seeker_id)
         entries: list[HistoryEntry] = []
         seeker: Seeker | None = None
-        for event in _visible(events, as_of, known_at):
+        for event in visible(events, as_of, known_at):
             before = seeker.status if seeker is not None else None
-            seeker = event.mutate(seeker)  # type: ignore[attr-defined]
+            seeker = event.mutate(seeker)
             assert seeker is not None
             entries.append(
                 HistoryEntry(
                     version=event.originator_version,
                     type=type(event).__name__,
-                    occurred_at=event.occurred_at,  # type: ignore[attr-defined]
+                    occurred_at=event.occurred_at,
                     recorded_at=event.timestamp,
-                    actor=event.actor,  # type: ignore[attr-defined]
+                    actor=event.actor,
                     from_state=before,
                     to_state=seeker.status,
                     details=event_details(event),
                 )
             )
-        policy = Policy.from_dict(events[0].policy)  # type: ignore[attr-defined]
+        policy = stream_policy(events)
         return History(seeker_id=seeker_id, policy=policy, entries=entries)
 
     # -- helpers ---------------------------------------------------------
@@ -368,30 +504,6 @@ class SeekerLedger(Application[UUID]):
             occurred_at, not_before=not_before, now=now, zone=policy.zone
         )
         return occurred_at
-
-
-def _visible(
-    events: Sequence[DomainEvent], as_of: str | None, known_at: str | None
-) -> Iterable[DomainEvent]:
-    """The prefix of the stream visible on both time axes.
-
-    Both axes grow along a stream (``--at`` may not go back before the latest
-    event, and the store records in order), so each cut is a prefix.
-    """
-    zone = Policy.from_dict(events[0].policy).zone  # type: ignore[attr-defined]
-    occurred_by = parse_instant(as_of, zone) if as_of else None
-    recorded_by = parse_instant(known_at, zone) if known_at else None
-    for event in events:
-        occurred_at: datetime = event.occurred_at  # type: ignore[attr-defined]
-        if occurred_by is not None and occurred_at > occurred_by:
-            break
-        if recorded_by is not None and event.timestamp > recorded_by:
-            break
-        yield event
-
-
-def _was_purged(events: Sequence[DomainEvent]) -> bool:
-    return any(type(event).__name__ == "Purged" for event in events)
 
 
 def _registration_personal_data(
@@ -417,7 +529,7 @@ def _duplicate_email_message(earlier: Seeker) -> str:
         f"email already registered under policy {policy}: seeker {earlier.id} "
         f"is {earlier.status}"
     )
-    if earlier.status == "withdrawn":
+    if earlier.status in ACCOUNT_STATES.reinstatable:
         deadline = earlier.self_reinstatement_deadline
         if deadline is not None:
             last_day = (deadline - timedelta(seconds=1)).astimezone(earlier.policy.zone)

@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
-from domain.ledger import SeekerLedger
-from domain.seeker import Seeker, time_rule_due
+from domain.seeker import Seeker
 from projections.schema import stamp
 from projections.views import LedgerView
+from services.ledger import SeekerLedger
 
 SWEEP_ACTOR = "system:sweep"
 
@@ -74,7 +74,7 @@ def apply_due_rules(seeker: Seeker, at: datetime) -> list[SweepAction]:
     a stale projection row can never lapse or purge an account that is not due.
     """
     actions = []
-    while (due := time_rule_due(seeker, at)) is not None:
+    while (due := seeker.time_rule_due(at)) is not None:
         command, reason, effective_at = due
         if command == "lapse":
             seeker.lapse(at=effective_at, actor=SWEEP_ACTOR, reason=reason)

@@ -8,8 +8,8 @@ from contextlib import contextmanager
 
 import psycopg
 
+from adapters.storage import StorageConfig
 from domain.errors import StorageError
-from domain.storage import StorageConfig
 
 PROBE_TIMEOUT_SECONDS = 3
 SCHEMA_VERSION = 1
