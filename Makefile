@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup demo test lint bench postgres clean
+.PHONY: setup demo test lint bench postgres browser screenshots bench-pages clean
 
 setup: $(STAMP)
 
@@ -22,7 +22,12 @@ demo: setup
 postgres:
 	@tests/support/ensure-postgres.sh
 
-test: setup postgres
+# Headless Chromium, CJK fonts and graphviz (Debian's packages) for the page
+# tests (tests/pages) and the screenshots in docs/.
+browser:
+	@tests/support/ensure-browser.sh
+
+test: setup postgres browser
 	$(BIN)/pytest
 
 lint: setup
@@ -32,6 +37,14 @@ lint: setup
 
 bench: setup postgres
 	$(BIN)/python -m tests.bench
+
+# Generation time and size of the report page at 10k and 100k accounts.
+bench-pages: setup
+	$(BIN)/python -m tests.bench_pages
+
+# docs/report.png and docs/timeline.png, from a demo store built through the CLI.
+screenshots: setup browser
+	$(BIN)/python -m tests.support.screenshots docs
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

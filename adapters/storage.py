@@ -7,6 +7,7 @@ SQLite or PostgreSQL persistence; nothing else knows which one is in use.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -14,7 +15,8 @@ from urllib.parse import unquote, urlsplit
 from domain.errors import StorageError
 
 DEFAULT_URL = "sqlite:///seekers.db"
-INLINE_SQLITE_RECORDER = "projections.inline:InlineProjectingSQLiteRecorder"
+SQLITE_RECORDER = "adapters.recorders:ChainingSQLiteRecorder"
+POSTGRES_RECORDER = "adapters.postgres_recorder:ChainingPostgresRecorder"
 
 
 @dataclass(frozen=True)
@@ -31,11 +33,30 @@ class StorageConfig:
 
 
 def redact(url: str) -> str:
-    parts = urlsplit(url)
-    if parts.password is None:
+    try:
+        parts = urlsplit(url)
+        password = parts.password
+    except ValueError:
+        return "<malformed URL>"
+    if password is None:
         return url
     netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
     return parts._replace(netloc=netloc).geturl()
+
+
+LOCK_TIMEOUT_ENV = "SEEKERS_LOCK_TIMEOUT"
+DEFAULT_LOCK_TIMEOUT = 10
+
+
+def lock_timeout() -> int:
+    """Seconds a command waits for a lock held elsewhere before it gives up
+    with exit 6 (``SEEKERS_LOCK_TIMEOUT``, default 10), on both stores."""
+    text = os.environ.get(LOCK_TIMEOUT_ENV, "").strip()
+    if not text:
+        return DEFAULT_LOCK_TIMEOUT
+    if not text.isdigit() or not 1 <= int(text) <= 3600:
+        raise StorageError(f"{LOCK_TIMEOUT_ENV} must be whole seconds from 1 to 3600")
+    return int(text)
 
 
 def parse_storage_url(url: str) -> StorageConfig:
@@ -49,20 +70,24 @@ def parse_storage_url(url: str) -> StorageConfig:
             sqlite_path=Path(path),
             environment={
                 "PERSISTENCE_MODULE": "eventsourcing.sqlite",
-                # The library's SQLite recorder, extended so that projections
-                # can be written in the same transaction as the events.
-                "APPLICATION_RECORDER_TOPIC": INLINE_SQLITE_RECORDER,
+                # The library's SQLite recorder, extended so that the
+                # integrity chain and the projections are written in the same
+                # transaction as the events (adapters.recorders).
+                "APPLICATION_RECORDER_TOPIC": SQLITE_RECORDER,
                 "SQLITE_DBNAME": path,
-                "SQLITE_LOCK_TIMEOUT": "10",
+                "SQLITE_LOCK_TIMEOUT": str(lock_timeout()),
             },
         )
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as error:  # "Invalid IPv6 URL", "Port out of range"
+        raise StorageError(
+            f"malformed database URL ({error}): {redact(url)!r}"
+        ) from None
     if parts.scheme in ("postgresql", "postgres"):
         dbname = unquote(parts.path.lstrip("/"))
-        try:
-            port = parts.port or 5432
-        except ValueError:
-            raise StorageError(f"bad port in {redact(url)!r}") from None
+        port = port or 5432
         if not dbname or not parts.hostname or not parts.username:
             raise StorageError(
                 f"incomplete PostgreSQL URL {redact(url)!r} "
@@ -81,7 +106,9 @@ def parse_storage_url(url: str) -> StorageConfig:
                 "POSTGRES_CONNECT_TIMEOUT": "5",
                 "POSTGRES_POOL_SIZE": "2",
                 "POSTGRES_MAX_OVERFLOW": "0",
-                "POSTGRES_LOCK_TIMEOUT": "10",
+                "POSTGRES_LOCK_TIMEOUT": str(lock_timeout()),
+                "POSTGRES_IDLE_IN_TRANSACTION_SESSION_TIMEOUT": "60",
+                "APPLICATION_RECORDER_TOPIC": POSTGRES_RECORDER,
             },
         )
     raise StorageError(

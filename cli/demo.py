@@ -6,8 +6,10 @@ command line and what the operator and the auditor see.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shlex
+import sqlite3
 import sys
 from contextlib import redirect_stdout
 from io import StringIO
@@ -211,7 +213,80 @@ def run_demo(db: Path = DEMO_DB) -> None:
     )  # fmt: skip
     demo.run("projections", "status", actor="manager.ono")
     demo.run("audit", "replay", actor="auditor.abe")
+    auditor_proves_the_log(demo, db)
     click.secho(f"\nDemo ledger: {db}", fg="green")
+
+
+def auditor_proves_the_log(demo: Demo, db: Path) -> None:
+    """SPEC §8 as the auditor lives it: a signed checkpoint kept outside the
+    agency, verify before and after a purge, one seeker's evidence checked
+    offline, and a tampered copy of the store caught."""
+    folder = db.parent
+    key = folder / "agency-audit.key"
+    kept = folder / "auditor.checkpoints"
+    bundle = folder / "aoi.evidence.json"
+    for leftover in (key, key.with_name(key.name + ".pub"), kept, bundle):
+        leftover.unlink(missing_ok=True)
+
+    section("Audit integrity: a signed checkpoint the auditor keeps")
+    demo.run("audit", "keygen", "--output", str(key), actor="agency.admin")
+    aoi = demo.new_id(
+        "--name", "青井 葵", "--email", "aoi.aoi@example.jp",
+        "--birth-date", "1999-09-09", "--policy", "hellowork", "--channel", "web",
+        "--at", "2025-06-10",
+    )  # fmt: skip
+    demo.run("request-withdrawal", aoi, "--channel", "web", "--reason",
+             "job_found", "--at", "2025-06-20")  # fmt: skip
+    demo.run("withdraw", aoi, "--at", "2025-06-21")
+    demo.run("audit", "checkpoint", "--sign-key", str(key), "--output", str(kept),
+             actor="agency.admin")  # fmt: skip
+    click.echo(kept.read_text(encoding="utf-8").rstrip())
+    demo.run("audit", "verify", "--checkpoint", str(kept), "--public-key",
+             f"{key}.pub", actor="auditor.abe")  # fmt: skip
+
+    section("Audit integrity: a purge destroys the key, the history still verifies")
+    demo.run("purge", aoi, "--reason", "deletion_request", "--at", "2025-06-22")
+    demo.run("show", aoi, actor="auditor.abe", limit=4)
+    demo.run("audit", "verify", "--checkpoint", str(kept), "--public-key",
+             f"{key}.pub", actor="auditor.abe")  # fmt: skip
+
+    section("Audit integrity: one seeker's evidence, verified offline")
+    demo.run("audit", "prove", aoi, "--sign-key", str(key), "--output", str(bundle),
+             actor="agency.admin")  # fmt: skip
+    click.secho(
+        f"\n$ seekers audit verify --bundle {bundle} --public-key {key}.pub"
+        "   # no database: the ombudsman's machine",
+        fg="cyan",
+        bold=True,
+    )
+    buffer = StringIO()
+    with redirect_stdout(buffer), contextlib.suppress(SystemExit):
+        main(["audit", "verify", "--bundle", str(bundle), "--public-key",
+              f"{key}.pub"])  # fmt: skip
+    click.echo(buffer.getvalue().rstrip())
+
+    section("Audit integrity: someone edits the database behind the ledger's back")
+    tampered = folder / "tampered.db"
+    for suffix in ("", ".key"):
+        target = tampered.with_name(tampered.name + suffix)
+        target.write_bytes(db.with_name(db.name + suffix).read_bytes())
+        target.chmod(0o600)
+    with sqlite3.connect(tampered) as connection:
+        (rowid, state) = connection.execute(
+            "SELECT rowid, state FROM stored_events WHERE topic LIKE '%Withdrawn' "
+            "ORDER BY rowid LIMIT 1"
+        ).fetchone()
+        forged = state.replace(
+            b'"timing":"between_selections"', b'"timing":"final_stage"'
+        )
+        if forged == state:
+            forged = state + b" "
+        connection.execute(
+            "UPDATE stored_events SET state = ? WHERE rowid = ?", (forged, rowid)
+        )
+    click.echo(f"(changed one Withdrawn event, #{rowid}, in a copy: {tampered})")
+    Demo(tampered).run("audit", "verify", "--checkpoint", str(kept),
+                       actor="auditor.abe")  # fmt: skip
 
 
 def cli_main() -> None:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 
 import click
 
 from adapters.storage import DEFAULT_URL
-from cli.errors import USAGE, report, report_domain_error
+from cli.errors import STORAGE, USAGE, report, report_domain_error
 from domain.errors import SeekerLedgerError
 
 
@@ -217,10 +218,51 @@ def _wants_json(argv: Sequence[str]) -> bool:
     return False
 
 
+INTERRUPTED = 130
+_ENVIRONMENT = ("SEEKERS_DB", "SEEKERS_ACTOR", "SEEKERS_MASTER_KEY")
+
+
+def unreadable_input(arguments: Sequence[str]) -> str | None:
+    """The first argument or setting no command may take: bytes that are not
+    UTF-8 (Python hands them over as lone surrogates) or control characters
+    (anything below a space but tab and newline, and DEL). One check here
+    covers every text option, so no command meets them half-way through."""
+    labelled = [(f"argument {n}", value) for n, value in enumerate(arguments, 1)]
+    labelled += [
+        (name, os.environ[name]) for name in _ENVIRONMENT if name in os.environ
+    ]
+    for label, value in labelled:
+        for character in value:
+            if "\udc80" <= character <= "\udcff":
+                return f"{label} is not valid UTF-8 text"
+            if (ord(character) < 32 and character not in "\t\n") or character == "\x7f":
+                return f"{label} holds a control character ({ord(character):#04x})"
+    return None
+
+
+def storage_failure(error: BaseException) -> str | None:
+    """A failure of the store or the file system, from any connection or
+    file: the one boundary that turns all of them into exit 6."""
+    from eventsourcing.persistence import PersistenceError
+
+    drivers: list[type[BaseException]] = [PersistenceError, OSError]
+    for module in ("sqlite3", "psycopg"):
+        loaded = sys.modules.get(module)
+        if loaded is not None:
+            drivers.append(loaded.Error)
+    if isinstance(error, tuple(drivers)):
+        return " ".join(str(error).split()) or type(error).__name__
+    return None
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     """Run the CLI; expected failures print one line and exit with their code."""
     arguments = list(sys.argv[1:] if argv is None else argv)
     as_json = _wants_json(arguments)
+    problem = unreadable_input(arguments)
+    if problem is not None:
+        report(problem, USAGE, "error", as_json=as_json)
+        sys.exit(USAGE)
     try:
         code = cli.main(args=arguments, prog_name="seekers", standalone_mode=False)
     except SeekerLedgerError as error:
@@ -230,10 +272,36 @@ def main(argv: Sequence[str] | None = None) -> None:
         sys.exit(USAGE)
     except click.exceptions.Exit as done:
         sys.exit(done.exit_code)
-    except click.Abort:
-        click.echo("aborted", err=True)
-        sys.exit(1)
+    except (click.Abort, KeyboardInterrupt):
+        report(
+            "interrupted: what was committed stays and nothing is half-written "
+            "(every batch is one transaction); run the command again to resume",
+            INTERRUPTED,
+            "interrupted",
+            as_json=as_json,
+        )
+        sys.exit(INTERRUPTED)
     except click.ClickException as error:
-        report(error.format_message(), error.exit_code, "error", as_json=as_json)
+        label = "interrupted" if error.exit_code == INTERRUPTED else "error"
+        report(error.format_message(), error.exit_code, label, as_json=as_json)
         sys.exit(error.exit_code)
+    except BrokenPipeError:
+        _quiet_stdout()  # the reader went away (``| head``): nothing to say
+        sys.exit(0)
+    except Exception as error:
+        detail = storage_failure(error)
+        if detail is None:
+            raise  # a bug: let it show where it is
+        report(detail, STORAGE, "storage unavailable", as_json=as_json)
+        sys.exit(STORAGE)
     sys.exit(code if isinstance(code, int) else 0)
+
+
+def _quiet_stdout() -> None:
+    """Point stdout at /dev/null so the interpreter's final flush of a closed
+    pipe does not print a second error on the way out."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass

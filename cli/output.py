@@ -102,13 +102,17 @@ def emit_outcome(
 ) -> None:
     """What every recording command prints: the account and its new events."""
     view = account_view(outcome.seeker)
+    request = {"request_id": outcome.request_id} if outcome.request_id else {}
     if as_json:
-        emit_json({**(extra or {}), **view, "events": outcome.events})
+        emit_json({**(extra or {}), **view, "events": outcome.events, **request})
         return
-    click.echo(f"recorded: {', '.join(outcome.events)}")
+    verb = "already recorded" if outcome.replayed else "recorded"
+    click.echo(f"{verb}: {', '.join(outcome.events)}")
     click.echo(account_text(view))
     for note in notes:
         click.echo(note)
+    if outcome.request_id:
+        click.echo(f"  request       {outcome.request_id}")
 
 
 def emit_account(seeker: Seeker, *, as_json: bool) -> None:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import re
 import sqlite3
 import sys
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -14,7 +17,7 @@ import click
 from eventsourcing.persistence import IntegrityError, PersistenceError
 
 from adapters.storage import StorageConfig, parse_storage_url
-from domain.errors import SeekerNotFound, StorageError
+from domain.errors import OutcomeUnknown, SeekerNotFound, StorageError
 from privacy.opening import vault_opener
 from projections.runner import Projections
 from services.ledger import Outcome, SeekerLedger
@@ -80,14 +83,36 @@ class Session:
                 opener = vault_opener(sqlite_path=path, notice=_notice)
                 with storage_errors(config):
                     self._ledger = SeekerLedger(env=config.environment, vault=opener)
+            self._chain_legacy_store()
         assert self._ledger is not None
         return self._ledger
+
+    def _chain_legacy_store(self) -> None:
+        """A store written before audit integrity existed gets its stream
+        chains and log tree now, in one transaction, and says so once."""
+        from integrity.database import AuditLog
+
+        assert self._ledger is not None
+        with storage_errors(self.config):
+            chained = AuditLog(self._ledger).ensure_chained()
+        if chained is not None and chained.events:
+            _notice(
+                f"audit integrity: chained the {chained.events} events this store "
+                "already held; tampering is detectable from this point on, not "
+                "before (seekers audit verify)"
+            )
 
     def _open_postgres(self, config: StorageConfig) -> None:
         """Open the ledger; the first run on a database creates its schema,
         one process at a time (see ``adapters.postgres.schema_lock``)."""
         from adapters.postgres import schema_lock
+        from adapters.storage import lock_timeout
         from privacy.key_table import create_key_tables
+
+        # Every statement of this run, not only the library's inserts, gives
+        # up on a lock held elsewhere instead of hanging (libpq reads this).
+        others = re.sub(r"-c lock_timeout=\S+", "", os.environ.get("PGOPTIONS", ""))
+        os.environ["PGOPTIONS"] = f"{others.strip()} -c lock_timeout={lock_timeout()}s"
 
         with schema_lock(config) as creating:
             environment = dict(config.environment)
@@ -110,6 +135,24 @@ class Session:
                 self._projections = Projections(ledger)
         return self._projections
 
+    def catch_up_for_reading(self) -> None:
+        """Bring the projections up to the log before a read, if they lag
+        and the store lets us; otherwise read what is projected and say how
+        far behind it is (another process holds the write lock, or the store
+        is read-only): a read never fails for want of a write."""
+        projections = self.projections()
+        statuses = [self.call(projections.status, name) for name in projections.names]
+        lag = max((status.lag for status in statuses), default=0)
+        if lag == 0:
+            return
+        try:
+            self.call(projections.catch_up)
+        except StorageError as error:
+            _notice(
+                f"showing the projections as they are, {lag} event(s) behind the "
+                f"log: they could not be brought up to date ({error})"
+            )
+
     def catch_up(self) -> None:
         """Bring every projection up to the log, so reads reflect every command."""
         projections = self.projections()
@@ -122,10 +165,45 @@ class Session:
     def record(
         self, use_case: Callable[..., Outcome], *args: Any, **kwargs: Any
     ) -> Outcome:
-        """Run one of the ledger's use cases with this session's storage
-        errors, then catch the projections up so reads reflect it."""
-        outcome: Outcome = self.call(use_case, *args, **kwargs)
-        self.catch_up()
+        """Run one of the ledger's use cases under a request id (the
+        command's ``--request-id``, or a new one), with this session's
+        storage errors, then catch the projections up so reads reflect it.
+
+        A storage failure may come after the events were committed (the
+        connection dropped at ``COMMIT``), so its message says how to retry
+        safely: the same request id is recorded at most once.
+        """
+        from adapters.requests import Request, requested
+
+        context = click.get_current_context(silent=True)
+        given = context.meta.get("seekers.request_id") if context else None
+        request = Request(given or str(uuid.uuid4()), use_case.__name__)
+        try:
+            with requested(request):
+                outcome: Outcome = self.call(use_case, *args, **kwargs)
+        except OutcomeUnknown as error:
+            subject = f"seeker {args[0]}" if args else "the new account"
+            raise StorageError(
+                f"{self.config.safe_url}: {error}; the command may have been "
+                f"recorded: run it again with "
+                f"--request-id {request.request_id} (it is recorded at most "
+                f"once), or check 'seekers history' of {subject}"
+            ) from None
+        for warning in outcome.warnings:
+            _notice(warning)
+        if outcome.replayed:
+            _notice(
+                f"request {request.request_id} was already recorded: this is its "
+                "outcome, nothing new was recorded"
+            )
+        try:
+            self.catch_up()
+        except StorageError as error:  # recorded all the same: say so, exit 0
+            _notice(
+                f"recorded, but the projections could not be brought up to date "
+                f"({error}); lists and reports lag until 'seekers projections "
+                "catch-up' or the next command"
+            )
         return outcome
 
     def close(self) -> None:

@@ -52,3 +52,7 @@ class PolicyFileError(BadValue):
 
 class StorageError(SeekerLedgerError):
     """The event store is unavailable or misconfigured."""
+
+
+class OutcomeUnknown(StorageError):
+    """The store failed while saving: the command may have been recorded."""

@@ -127,8 +127,14 @@ def _check(source: str, key: str, value: Any) -> Any:
         return PolicyFileError(f"{source}: {key} must be {expected}, not {value!r}")
 
     if key == "name":
-        if not isinstance(value, str) or not value.strip() or "/" in value:
-            raise bad("a non-empty name")
+        if (
+            not isinstance(value, str)
+            or not value.strip()
+            or "/" in value
+            or len(value) > MAX_NAME
+            or not value.isprintable()
+        ):
+            raise bad(f"a printable name of at most {MAX_NAME} characters")
         return value.strip()
     if key == "timezone":
         if not isinstance(value, str):
@@ -215,6 +221,11 @@ PRESETS: dict[str, Policy] = {
 }
 
 
+MAX_POLICY_FILE = 64 * 1024
+"""A policy is a couple of dozen keys; anything larger is not one."""
+MAX_NAME = 64
+
+
 def load_policy(name_or_path: str) -> Policy:
     """A preset by name, or a policy from a TOML file.
 
@@ -230,7 +241,14 @@ def load_policy(name_or_path: str) -> Policy:
             f"(presets: {', '.join(PRESETS)}; or a path to a .toml file)"
         )
     try:
+        if path.stat().st_size > MAX_POLICY_FILE:
+            raise PolicyFileError(
+                f"{path}: {path.stat().st_size} bytes; a policy file is at most "
+                f"{MAX_POLICY_FILE} bytes"
+            )
         data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except RecursionError:
+        raise PolicyFileError(f"{path}: nested too deeply to be a policy") from None
     except FileNotFoundError:
         raise PolicyFileError(f"policy file not found: {path}") from None
     except (OSError, UnicodeDecodeError) as error:

@@ -12,6 +12,11 @@ from zoneinfo import ZoneInfo
 from domain.errors import BadValue
 
 FUTURE_TOLERANCE = timedelta(minutes=5)
+EARLIEST_YEAR = 1900
+LATEST_YEAR = 2999
+"""Business times outside these years are typing mistakes, and near the
+calendar's ends the time rules (a retention of up to 100 years) would
+overflow it."""
 
 
 def utcnow() -> datetime:
@@ -23,22 +28,32 @@ def parse_instant(text: str, zone: ZoneInfo) -> datetime:
     value = text.strip()
     try:
         if len(value) == 10:
-            return start_of_day(date.fromisoformat(value), zone)
+            day = date.fromisoformat(value)
+            if not EARLIEST_YEAR <= day.year <= LATEST_YEAR:
+                raise OverflowError
+            return start_of_day(day, zone)
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        if not EARLIEST_YEAR <= parsed.year <= LATEST_YEAR:
+            raise OverflowError
         if parsed.tzinfo is None:
             parsed = parsed.replace(tzinfo=zone)
         return parsed.astimezone(UTC)
     except ValueError:
         raise BadValue(f"not an ISO 8601 date or date-time: {text!r}") from None
     except OverflowError:
-        raise BadValue(f"date-time out of range: {text!r}") from None
+        raise BadValue(
+            f"date-time out of range (years {EARLIEST_YEAR}-{LATEST_YEAR}): {text!r}"
+        ) from None
 
 
 def parse_date(text: str) -> date:
     try:
-        return date.fromisoformat(text.strip())
+        day = date.fromisoformat(text.strip())
     except ValueError:
         raise BadValue(f"not a date (YYYY-MM-DD): {text!r}") from None
+    if not EARLIEST_YEAR - 100 <= day.year <= LATEST_YEAR:
+        raise BadValue(f"date out of range: {text!r}")
+    return day
 
 
 def start_of_day(day: date, zone: ZoneInfo) -> datetime:

@@ -48,6 +48,11 @@ SCHEMA = [
 ]
 
 
+KEY_CHECK_ROW = "~master-key-check"
+"""The ``seeker_keys`` row holding the store's master key check value (see
+``privacy.key_check``); no seeker id (a UUID) can take this name."""
+
+
 class KeyTable:
     """SQL for keys and the blind index; ``?`` placeholders on both stores."""
 
@@ -101,6 +106,33 @@ class KeyTable:
             "SELECT wrapped_key FROM seeker_keys WHERE seeker_id = ?", (seeker_id,)
         )
         return bytes(rows[0]["wrapped_key"]) if rows else None
+
+    def key_check(self) -> bytes | None:
+        """The check value of the master key this store was created with."""
+        return self.wrapped_key(KEY_CHECK_ROW)
+
+    def record_key_check(self, value: bytes) -> bytes:
+        """Record the check value unless one is there; the one that stays."""
+        self._run(
+            "INSERT INTO seeker_keys (seeker_id, wrapped_key) VALUES (?, ?) "
+            "ON CONFLICT (seeker_id) DO NOTHING",
+            (KEY_CHECK_ROW, value),
+        )
+        stored = self.key_check()
+        assert stored is not None  # just inserted, or there before
+        return stored
+
+    def some_wrapped_key(self) -> tuple[str, bytes] | None:
+        """Any one seeker's wrapped key (to try a master key on a store
+        written before check values), or None if no seeker has a key."""
+        rows = self._query(
+            "SELECT seeker_id, wrapped_key FROM seeker_keys WHERE seeker_id <> ? "
+            "ORDER BY seeker_id LIMIT 1",
+            (KEY_CHECK_ROW,),
+        )
+        if not rows:
+            return None
+        return str(rows[0]["seeker_id"]), bytes(rows[0]["wrapped_key"])
 
     def claim_email(self, policy: str, digest: str, seeker_id: str) -> str | None:
         """Record the digest for the seeker; the holder's id if already taken."""

@@ -1,4 +1,5 @@
-"""Opening the vault of a ledger: its key table and its master key."""
+"""Opening the vault of a ledger: its key table and its master key, checked
+against the key the store was created with (``privacy.key_check``)."""
 
 from __future__ import annotations
 
@@ -7,8 +8,9 @@ import secrets
 from collections.abc import Callable
 from pathlib import Path
 
+from privacy.key_check import open_master_key
 from privacy.key_table import KeyTable, MemoryKeyTable
-from privacy.master_key import load_master_key
+from privacy.master_key import key_source
 from privacy.vault import Vault
 from services.ledger import SeekerLedger
 
@@ -23,13 +25,13 @@ def vault_opener(
     """What ``SeekerLedger(vault=...)`` calls when personal data is first needed."""
 
     def open_vault(ledger: SeekerLedger) -> Vault:
-        master_key = load_master_key(
+        source = key_source(
             environ=dict(os.environ if environ is None else environ),
             sqlite_path=sqlite_path,
-            notice=notice,
         )
         datastore = ledger.factory.datastore  # type: ignore[attr-defined]
-        return Vault(KeyTable(datastore, create=create_tables), master_key)
+        table = KeyTable(datastore, create=create_tables)
+        return Vault(table, open_master_key(table, source, notice))
 
     return open_vault
 

@@ -30,6 +30,12 @@ KEY_AAD = b"seekers/data-key/"
 DATA_AAD = b"seekers/personal/"
 
 
+def unwrap_data_key(master: AESGCM, seeker_id: UUID, wrapped: bytes) -> bytes:
+    """The seeker's data key; ``InvalidTag`` if ``master`` did not wrap it."""
+    nonce, body = wrapped[:NONCE_BYTES], wrapped[NONCE_BYTES:]
+    return master.decrypt(nonce, body, KEY_AAD + seeker_id.bytes)
+
+
 def normalise_email(email: str) -> str:
     return unicodedata.normalize("NFKC", email).strip().casefold()
 
@@ -75,9 +81,8 @@ class Vault:
             if wrapped is None:
                 self._keys[seeker_id] = None
             else:
-                nonce, body = wrapped[:NONCE_BYTES], wrapped[NONCE_BYTES:]
                 try:
-                    key = self._master.decrypt(nonce, body, KEY_AAD + seeker_id.bytes)
+                    key = unwrap_data_key(self._master, seeker_id, wrapped)
                 except InvalidTag:
                     raise MasterKeyError(
                         "the master key does not open this ledger's data keys "

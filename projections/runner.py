@@ -16,9 +16,9 @@ from typing import Any
 from eventsourcing.persistence import StoredEvent, Tracking
 from eventsourcing.projection import Projection
 
+from adapters.recorders import ChainingSQLiteRecorder
 from projections.accounts import AccountsProjection
 from projections.audit import AuditTrailProjection
-from projections.inline import InlineProjectingSQLiteRecorder
 from projections.views import LedgerView, SQLiteAccountsView, SQLiteAuditTrailView
 from services.ledger import SeekerLedger
 
@@ -68,16 +68,26 @@ class Projections:
                 view.create_table()
             self.views[name] = view
             self.projections[name] = projection_class(view=view)
-        if isinstance(ledger.recorder, InlineProjectingSQLiteRecorder):
+        self._on_postgres = on_postgres
+        if isinstance(ledger.recorder, ChainingSQLiteRecorder) or hasattr(
+            ledger.recorder, "inline"
+        ):
             ledger.recorder.inline = self._project_inline
 
     def _project_inline(
         self, raw: Any, stored: Sequence[StoredEvent], ids: Sequence[int]
     ) -> None:
         """Project a command's events inside the transaction inserting them
-        (see ``projections.inline``)."""
+        (see ``adapters.recorders``)."""
         raw.execute("SAVEPOINT inline_projections")
         try:
+            if self._on_postgres:
+                # Never interleave with a catch-up or rebuild that holds the
+                # projections' writer locks: leave the work to it instead.
+                tables = ", ".join(
+                    sorted(view.tracking_table for view in self.views.values())
+                )
+                raw.execute(f"LOCK TABLE {tables} IN EXCLUSIVE MODE NOWAIT")
             decode = self.mapper.to_domain_event
             items = [
                 (notification_id, decode(event))

@@ -7,24 +7,37 @@ their history as they stood at past times.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any, ClassVar, TypeVar
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import DomainEvent
-from eventsourcing.persistence import IntegrityError, JSONTranscoder, Mapper
+from eventsourcing.persistence import (
+    IntegrityError,
+    JSONTranscoder,
+    Mapper,
+    PersistenceError,
+)
 
-from adapters import transcodings
+from adapters import requests, transcodings
 from adapters.sealing import (
     PersonalDataUnprotected,
     SealedPersonalDataAsBase64,
     SealingMapper,
     Vault,
 )
-from domain.errors import BadValue, Conflict, Refused, SeekerNotFound
+from domain.errors import (
+    BadValue,
+    Conflict,
+    OutcomeUnknown,
+    Refused,
+    SeekerNotFound,
+    StorageError,
+)
 from domain.history import (
     History,
     HistoryEntry,
@@ -53,6 +66,10 @@ class Outcome:
     seeker: Seeker
     events: list[str]
     result: Any = None
+    warnings: tuple[str, ...] = ()
+    request_id: str | None = None
+    replayed: bool = False
+    """True when the request had already been recorded: nothing new was."""
 
 
 class SeekerLedger(Application[UUID]):
@@ -122,15 +139,25 @@ class SeekerLedger(Application[UUID]):
             advisor=advisor,
             seeker_id=seeker_id,
         )
+        earlier = self.previous_outcome()
+        if earlier is not None:
+            return earlier
         vault = self._require_vault()
         self._claim_email(vault, policy, email, seeker.id)
         try:
             vault.create_key(seeker.id)
-            self.save(seeker)
+            with self._request_result(str(seeker.id)):
+                self._save(seeker)
         except BaseException:
-            vault.release_email(seeker.id)
+            if not self._stored(seeker.id):
+                vault.release_email(seeker.id)
+            earlier = self.previous_outcome()
+            if earlier is not None:  # committed after all: the reply was lost
+                return replace(earlier, replayed=False)
             raise
-        return Outcome(seeker=seeker, events=["Registered"], result=seeker.id)
+        return Outcome(
+            seeker, ["Registered"], seeker.id, request_id=_current_request_id()
+        )
 
     def save_new_accounts(self, seekers: Sequence[Seeker]) -> None:
         """Save many new accounts at once (simulations and imports).
@@ -148,14 +175,30 @@ class SeekerLedger(Application[UUID]):
             if email and not seeker.is_erased:
                 entries.append((seeker.policy.name, email, seeker.id))
         vault.create_keys(ids)
-        vault.index_emails(entries)
-        self.save(*seekers)
+        try:
+            vault.index_emails(entries)
+            self._save(*seekers)
+        except BaseException:
+            if not self._stored(ids[0]):  # none of the batch went in: no orphans
+                vault.destroy_keys(ids)
+            raise
         purged = [seeker.id for seeker in seekers if seeker.is_erased]
         if purged:
             vault.destroy_keys(purged)
         for seeker in seekers:
             if seeker.is_erased:
                 seeker.personal = None
+
+    def _save(self, *aggregates: Seeker) -> None:
+        """Save, telling a failure that may have come after the commit (the
+        connection dropped while the server committed) from a refusal."""
+        try:
+            self.save(*aggregates)
+        except IntegrityError:
+            raise
+        except PersistenceError as error:
+            detail = " ".join(str(error).split()) or type(error).__name__
+            raise OutcomeUnknown(detail) from error
 
     def _require_vault(self) -> Vault:
         vault = self.vault
@@ -195,6 +238,9 @@ class SeekerLedger(Application[UUID]):
         save; the account is reloaded and the command, rules included, runs
         once more before the conflict is reported.
         """
+        earlier = self.previous_outcome()
+        if earlier is not None:
+            return earlier
         for attempt in (1, 2):
             seeker = self.get_seeker(seeker_id)
             occurred_at = self._business_time(
@@ -205,18 +251,79 @@ class SeekerLedger(Application[UUID]):
             if seeker.is_erased:
                 self._require_vault()
             try:
-                self.save(seeker)
+                with self._request_result(result):
+                    self._save(seeker)
             except IntegrityError:
+                # The same request may have been recorded meanwhile: a
+                # retried insert whose first attempt did commit, or a twin.
+                earlier = self.previous_outcome()
+                if earlier is not None:
+                    return earlier
                 if attempt == 2:
                     raise Conflict(
                         f"seeker {seeker_id} changed while this command ran, "
                         "and the retry was overtaken too; try again"
                     ) from None
                 continue
-            if seeker.is_erased:
-                self._shred(seeker)
-            return Outcome(seeker=seeker, events=names, result=result)
+            warnings = self._shred(seeker) if seeker.is_erased else ()
+            return Outcome(seeker, names, result, warnings, _current_request_id())
         raise AssertionError("unreachable")  # pragma: no cover
+
+    # -- idempotent requests (adapters.requests) ---------------------------
+
+    def previous_outcome(self) -> Outcome | None:
+        """The outcome of the current request if it was already recorded:
+        the account as that request left it, and the events it recorded."""
+        request = requests.CURRENT.get()
+        if request is None:
+            return None
+        record = self._find_request(request.request_id)
+        if record is None:
+            return None
+        if record.command != request.command:
+            raise BadValue(
+                f"request id {request.request_id} was already used for "
+                f"{record.command} on seeker {record.seeker_id}"
+            )
+        seeker_id = UUID(record.seeker_id)
+        seeker = self.repository.get(
+            seeker_id, version=record.last_version, projector_func=_replay
+        )
+        assert isinstance(seeker, Seeker)
+        if was_purged(self.stream(seeker_id)):
+            seeker.personal = None
+        result = UUID(record.result) if request.command == "register" else record.result
+        return Outcome(
+            seeker, record.events, result, request_id=record.request_id, replayed=True
+        )
+
+    def _find_request(self, request_id: str) -> requests.RequestRecord | None:
+        datastore: Any = getattr(self.recorder, "datastore", None)
+        if datastore is None:
+            return None  # an in-memory ledger keeps no requests
+        postgres = type(datastore).__name__ == "PostgresDatastore"
+        with datastore.transaction(commit=False) as cursor:
+            cursor.execute(
+                requests.FIND.replace("?", "%s") if postgres else requests.FIND,
+                (request_id,),
+            )
+            return requests.lookup([dict(row) for row in cursor.fetchall()])
+
+    @contextmanager
+    def _request_result(self, result: Any) -> Iterator[None]:
+        """Save under the current request, now that its result is known."""
+        request = requests.CURRENT.get()
+        if request is None:
+            yield
+            return
+        with requests.requested(replace(request, result=result)):
+            yield
+
+    def _stored(self, seeker_id: UUID) -> bool:
+        try:
+            return bool(self.recorder.select_events(seeker_id, limit=1))
+        except Exception:  # the store is unreachable: assume it may be there
+            return True
 
     # -- one method per use case (SPEC §5) ---------------------------------
 
@@ -397,12 +504,22 @@ class SeekerLedger(Application[UUID]):
     ) -> Outcome:
         return self._act("purge", seeker_id, actor, at, reason=reason)
 
-    def _shred(self, seeker: Seeker) -> None:
-        """After ``Purged`` is stored: destroy the key, so every copy of the
-        personal data in every event and snapshot is unreadable at once."""
-        vault = self._require_vault()
-        vault.destroy_key(seeker.id)
+    def _shred(self, seeker: Seeker) -> tuple[str, ...]:
+        """After ``Purged`` is stored, with the key already deleted in the same
+        transaction (``privacy.erasure``): forget the key and overwrite its
+        traces. The purge is complete whatever happens here, so a failure to
+        overwrite is a warning (``seekers sweep`` finishes it), not an error."""
         seeker.personal = None
+        vault = self._require_vault()
+        try:
+            vault.destroy_key(seeker.id)
+        except StorageError as error:
+            return (
+                f"seeker {seeker.id} is purged and their key deleted, but "
+                f"overwriting its traces failed ({error}); 'seekers sweep' "
+                "finishes it",
+            )
+        return ()
 
     # -- reading ---------------------------------------------------------
 
@@ -504,6 +621,11 @@ class SeekerLedger(Application[UUID]):
             occurred_at, not_before=not_before, now=now, zone=policy.zone
         )
         return occurred_at
+
+
+def _current_request_id() -> str | None:
+    request = requests.CURRENT.get()
+    return request.request_id if request is not None else None
 
 
 def _registration_personal_data(

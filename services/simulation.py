@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from uuid import UUID
 
-from domain.errors import Refused
+from domain.errors import BadValue, Refused
 from domain.policy import PRESETS, WITHDRAWAL_REASONS
 from domain.seeker import DECLINE_CHANNELS, Seeker
 from domain.values import PersonalData
@@ -88,7 +88,12 @@ def simulate(
     report = SimulationReport()
     pending: list[Seeker] = []
     for number in range(seekers):
-        life = _born(rng, number, now, years)
+        life = _born(rng, number, now, years, seed)
+        if number == 0 and ledger.recorder.select_events(life.seeker.id, limit=1):
+            raise BadValue(
+                f"simulate --seed {seed} already ran on this store (its first "
+                f"seeker {life.seeker.id} exists); use another --seed"
+            )
         _live(life)
         pending.append(life.seeker)
         report.seekers += 1
@@ -108,7 +113,9 @@ def simulate(
     return report
 
 
-def _born(rng: random.Random, number: int, now: datetime, years: int) -> _Life:
+def _born(
+    rng: random.Random, number: int, now: datetime, years: int, seed: int
+) -> _Life:
     policy_name = rng.choices(
         list(POLICY_WEIGHTS), weights=list(POLICY_WEIGHTS.values())
     )[0]
@@ -122,7 +129,7 @@ def _born(rng: random.Random, number: int, now: datetime, years: int) -> _Life:
         policy=policy,
         personal=PersonalData(
             name=f"{family} {given}",
-            email=f"{given.lower()}.{family.lower()}.{number}@example.jp",
+            email=f"{given.lower()}.{family.lower()}.{seed}.{number}@example.jp",
             phone=f"090-{rng.randrange(10000):04d}-{rng.randrange(10000):04d}",
             birth_date=date(
                 rng.randint(1960, 2004), rng.randint(1, 12), rng.randint(1, 28)

@@ -82,3 +82,37 @@ def apply_due_rules(seeker: Seeker, at: datetime) -> list[SweepAction]:
             seeker.purge(at=effective_at, actor=SWEEP_ACTOR, reason=reason)
         actions.append(SweepAction(str(seeker.id), command, reason, effective_at))
     return actions
+
+
+def unfinished_erasures(view: LedgerView) -> list[str]:
+    """Purged accounts whose data key or email-index row still exists: a
+    purge recorded before erasure joined the event's transaction, or one
+    whose key table could not be written (a full disk)."""
+    from domain.rules import ACCOUNT
+    from privacy.erasure import TABLES
+
+    final = sorted(ACCOUNT.final)
+    marks = ", ".join("?" for _ in final)
+    survives = " OR ".join(
+        f"EXISTS (SELECT 1 FROM {table} t WHERE t.seeker_id = a.id)" for table in TABLES
+    )
+    try:
+        rows = view.query(
+            f"SELECT a.id FROM accounts a WHERE a.status IN ({marks}) AND ({survives}) "
+            "ORDER BY a.id",
+            final,
+        )
+    except Exception:  # no key tables: a store that never sealed anything
+        return []
+    return [row["id"] for row in rows]
+
+
+def finish_erasures(
+    ledger: SeekerLedger, view: LedgerView, *, dry_run: bool
+) -> list[str]:
+    """Destroy every key a recorded purge left behind, and its traces."""
+    unfinished = unfinished_erasures(view)
+    vault = ledger.vault
+    if unfinished and not dry_run and vault is not None:
+        vault.destroy_keys([UUID(seeker) for seeker in unfinished])
+    return unfinished

@@ -26,7 +26,8 @@ from tests.support.postgres_server import (  # noqa: E402
 
 # ============================================================================
 # Database harness: every test that takes `db_url` runs twice, once on a
-# SQLite file in its tmp_path and once on a fresh, empty PostgreSQL database.
+# SQLite file in its tmp_path and once on a fresh, empty PostgreSQL database;
+# a test that takes `pg_url` runs once, on a fresh PostgreSQL database.
 #
 # The PostgreSQL server is the one named by SEEKERS_TEST_POSTGRES_URL (its
 # role must be allowed to create databases), or else a throwaway server this
@@ -66,6 +67,18 @@ def postgres_server_url() -> Iterator[str]:
         server.stop()
 
 
+@contextlib.contextmanager
+def fresh_postgres_database(server_url: str) -> Iterator[str]:
+    """A new, empty database ``t_<hex>`` on the server; its URL, dropped after."""
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    create_database(server_url, name)
+    try:
+        yield with_database(server_url, name)
+    finally:
+        with contextlib.suppress(psycopg.Error):
+            drop_database(server_url, name)
+
+
 @pytest.fixture(
     params=[
         pytest.param("sqlite", id="sqlite"),
@@ -82,13 +95,21 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         yield f"sqlite:///{tmp_path / 'seekers.db'}"
         return
     server_url: str = request.getfixturevalue("postgres_server_url")
-    name = f"t_{uuid.uuid4().hex[:12]}"
-    create_database(server_url, name)
-    try:
-        yield with_database(server_url, name)
-    finally:
-        with contextlib.suppress(psycopg.Error):
-            drop_database(server_url, name)
+    with fresh_postgres_database(server_url) as url:
+        yield url
+
+
+@pytest.fixture
+def pg_url(postgres_server_url: str) -> Iterator[str]:
+    """URL of a fresh, empty PostgreSQL database private to this test (the
+    PostgreSQL half of ``db_url`` alone), dropped after the test.
+
+    For tests that only make sense on PostgreSQL (live subscription, many
+    processes at once): taking ``db_url`` they would have to skip its SQLite
+    half, and a skip fails the run under CI. Mark them ``postgres``.
+    """
+    with fresh_postgres_database(postgres_server_url) as url:
+        yield url
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

@@ -1,12 +1,18 @@
-"""Shared test helpers: the application on a test store, the CLI as a user runs it."""
+"""Shared test helpers: the application on a test store, the CLI as a user runs it
+(in-process, or the installed ``seekers`` script as a separate process)."""
 
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
+import pytest
 from click.testing import CliRunner
 
 from adapters.storage import parse_storage_url
@@ -70,3 +76,26 @@ def event_count(db_url: str) -> int:
         return ledger.recorder.max_notification_id() or 0
     finally:
         ledger.close()
+
+
+def seekers_script() -> str:
+    """The installed ``seekers`` console script (beside this Python, else on
+    PATH), to run as a separate process."""
+    beside_python = Path(sys.executable).parent / "seekers"
+    if beside_python.exists():
+        return str(beside_python)
+    found = shutil.which("seekers")
+    if found is None:
+        pytest.fail("the `seekers` console script is not installed")
+    return found
+
+
+def seekers_env() -> dict[str, str]:
+    """This process's environment for a ``seekers`` subprocess, less the
+    settings a test passes itself (``SEEKERS_DB``, ``SEEKERS_ACTOR``); the
+    test master key (``SEEKERS_MASTER_KEY``) is kept."""
+    return {
+        key: value
+        for key, value in os.environ.items()
+        if key not in ("SEEKERS_DB", "SEEKERS_ACTOR")
+    }

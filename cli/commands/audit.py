@@ -1,22 +1,295 @@
-"""Auditing the log itself: replaying every stream through the current rules."""
+"""The auditor's commands: replay the rules, and prove the log was not rewritten.
+
+``keygen``, ``checkpoint``, ``verify`` (the database, an export, or one
+seeker's evidence bundle), ``export`` and ``prove`` are SPEC §8; ``replay``
+runs every stream through the current rules. Exit codes: 0 clean, 1
+findings, 2 a bad file or option, 3 no such seeker, 6 storage or an
+unreadable key file.
+"""
 
 from __future__ import annotations
 
-from collections import defaultdict
+import json
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import click
 
-from cli.commands.common import session
+from cli.commands.common import seeker_argument, session
 from cli.output import emit_json, table
-from domain.replay import replay_violations
+from cli.progress import ProgressLine
+from cli.session import parse_seeker_id
+from domain.errors import BadValue, StorageError
 
-PAGE = 5000
+SIGNING_KEY_ENV = "SEEKERS_AUDIT_SIGNING_KEY"
+path_option = click.Path(path_type=Path, dir_okay=False)
+
+
+@contextmanager
+def _audit_errors() -> Iterator[None]:
+    """Bad files are bad values (exit 2); unreadable keys are exit 6."""
+    from integrity.checkpoint import CheckpointError, KeyFileError
+    from integrity.evidence import BundleError
+    from integrity.export import ExportError
+
+    try:
+        yield
+    except KeyFileError as error:
+        raise StorageError(f"key file: {error}") from None
+    except (CheckpointError, BundleError, ExportError) as error:
+        raise BadValue(str(error)) from None
 
 
 @click.group()
 def audit() -> None:
     """Checks auditors run over the whole event log."""
+
+
+@audit.command()
+@click.option("--output", "output", required=True, type=path_option, metavar="PATH")
+def keygen(output: Path) -> None:
+    """Write an Ed25519 signing key to PATH (mode 0600) and its public key to
+    PATH.pub."""
+    from integrity.checkpoint import generate_keys
+
+    with _audit_errors():
+        private, public = generate_keys(output)
+    run = session()
+    if run.json:
+        emit_json({"private_key": str(private), "public_key": str(public)})
+    else:
+        click.echo(f"signing key  {private} (mode 0600: keep it secret)")
+        click.echo(f"public key   {public} (give it to the auditors)")
+
+
+def _signing_key(path: Path | None) -> Any:
+    from integrity.checkpoint import load_private_key
+
+    if path is None and os.environ.get(SIGNING_KEY_ENV):
+        path = Path(os.environ[SIGNING_KEY_ENV])
+    if path is None:
+        return None
+    with _audit_errors():
+        return load_private_key(path)
+
+
+def _audit_log() -> Any:
+    from integrity.database import AuditLog
+
+    run = session()
+    return AuditLog(run.ledger())
+
+
+@audit.command()
+@click.option(
+    "--sign-key",
+    "sign_key",
+    type=path_option,
+    metavar="PATH",
+    help=f"Ed25519 key from 'audit keygen' (or ${SIGNING_KEY_ENV}).",
+)
+@click.option(
+    "--output",
+    "output",
+    type=path_option,
+    metavar="FILE",
+    help="Append the checkpoint to FILE (the auditor's copy).",
+)
+def checkpoint(sign_key: Path | None, output: Path | None) -> None:
+    """Record a checkpoint of the whole log (size and root), signed when a key
+    is given, and print it."""
+    run = session()
+    key = _signing_key(sign_key)
+    issued = run.call(_audit_log().checkpoint, key)
+    if output is not None:
+        try:
+            with output.open("a", encoding="utf-8") as handle:
+                handle.write(issued.text() + "\n")
+        except OSError as error:
+            raise BadValue(f"--output {output}: {error.strerror}") from None
+    if run.json:
+        emit_json(
+            {
+                "origin": issued.origin,
+                "size": issued.size,
+                "root": issued.text().splitlines()[2],
+                "time": issued.time,
+                "signed": issued.signed,
+                "text": issued.text(),
+            }
+        )
+    elif output is not None:
+        click.echo(f"checkpoint of {issued.size} events appended to {output}")
+    else:
+        click.echo(issued.text(), nl=False)
+
+
+@audit.command()
+@click.option(
+    "--checkpoint",
+    "checkpoint_files",
+    multiple=True,
+    type=path_option,
+    metavar="FILE",
+    help="A checkpoint file kept by the auditor.",
+)
+@click.option(
+    "--public-key",
+    "public_key",
+    type=path_option,
+    metavar="PATH.pub",
+    help="Check checkpoint signatures against this key.",
+)
+@click.option(
+    "--export",
+    "export_dir",
+    type=click.Path(path_type=Path),
+    metavar="DIR",
+    help="Verify an export instead of the database.",
+)
+@click.option(
+    "--bundle",
+    "bundle",
+    type=path_option,
+    metavar="FILE",
+    help="Verify one seeker's evidence bundle, offline.",
+)
+def verify(
+    checkpoint_files: tuple[Path, ...],
+    public_key: Path | None,
+    export_dir: Path | None,
+    bundle: Path | None,
+) -> None:
+    """Recompute every stream chain and the log tree, and hold the log to its
+    checkpoints; exit 1 listing every finding."""
+    from integrity.checkpoint import load_public_key, read_checkpoint_file
+
+    run = session()
+    if export_dir is not None and bundle is not None:
+        raise BadValue("give --export or --bundle, not both")
+    with _audit_errors():
+        given = [
+            (f"{path.name}:{index}", checkpoint)
+            for path in checkpoint_files
+            for index, checkpoint in enumerate(read_checkpoint_file(path), start=1)
+        ]
+        key = load_public_key(public_key) if public_key is not None else None
+        if bundle is not None:
+            from integrity.evidence import read_bundle, verify_bundle
+
+            document = read_bundle(bundle)
+            report = verify_bundle(document, given, public_key=key)
+            subject = f"evidence bundle for seeker {document.get('account')}"
+        elif export_dir is not None:
+            from integrity.export import verify_export
+
+            report = verify_export(export_dir, given, public_key=key)
+            subject = f"export {export_dir}"
+        else:
+            log = _audit_log()
+            state = run.call(log.state)
+            total = state.size if state is not None else 0
+            with ProgressLine("verify", total, enabled=not run.json) as progress:
+                report = run.call(log.verify, given, public_key=key, progress=progress)
+            subject = "the event log"
+    _render_report(report, subject)
+    if not report.ok:
+        raise click.exceptions.Exit(1)
+
+
+def _render_report(report: Any, subject: str) -> None:
+    run = session()
+    if run.json:
+        emit_json(
+            {
+                "ok": report.ok,
+                "events": report.events,
+                "streams": report.streams,
+                "checkpoints": report.checkpoints_checked,
+                "chained_from": report.chained_from,
+                "findings": [finding.to_dict() for finding in report.findings],
+            }
+        )
+        return
+    if report.ok:
+        click.echo(
+            f"verified {subject}: {report.events} events in {report.streams} "
+            f"stream(s), {report.checkpoints_checked} checkpoint(s): no findings"
+        )
+    else:
+        click.echo(f"verified {subject}: {len(report.findings)} finding(s)")
+        for finding in report.findings:
+            click.echo(f"  {finding.line()}")
+    if report.chained_from:
+        click.echo(
+            f"note: the first {report.chained_from} events were written before "
+            "chains existed; integrity is proven from the moment they were chained"
+        )
+
+
+@audit.command()
+@click.option(
+    "--output", "output", required=True, type=click.Path(path_type=Path), metavar="DIR"
+)
+def export(output: Path) -> None:
+    """Write the log (events.jsonl) and its manifest to DIR, for verifying
+    with no database."""
+    run = session()
+    log = _audit_log()
+    state = run.call(log.state)
+    total = state.size if state is not None else 0
+    with ProgressLine("export", total, enabled=not run.json) as progress:
+        try:
+            manifest = run.call(log.export, output, progress)
+        except StorageError as error:
+            if not output.parent.exists() or "Permission" in str(error):
+                raise BadValue(f"--output {output}: cannot write there") from None
+            raise
+    if run.json:
+        emit_json(manifest)
+    else:
+        click.echo(
+            f"exported {manifest['count']} events to {output} "
+            f"(tree size {manifest['tree_size']})"
+        )
+
+
+@audit.command()
+@seeker_argument
+@click.option("--output", "output", required=True, type=path_option, metavar="FILE")
+@click.option(
+    "--sign-key",
+    "sign_key",
+    type=path_option,
+    metavar="PATH",
+    help=f"Sign the checkpoint if a new one is needed (or ${SIGNING_KEY_ENV}).",
+)
+def prove(seeker: str, output: Path, sign_key: Path | None) -> None:
+    """Write one seeker's evidence bundle: their stored events, stream chain,
+    inclusion proofs and the checkpoint they are proven against."""
+    run = session()
+    key = _signing_key(sign_key)
+    bundle = run.call(_audit_log().prove, parse_seeker_id(seeker), key)
+    try:
+        output.write_text(json.dumps(bundle, ensure_ascii=False, indent=1) + "\n")
+    except OSError as error:
+        raise BadValue(f"--output {output}: {error.strerror}") from None
+    if run.json:
+        emit_json(
+            {
+                "id": bundle["account"],
+                "events": len(bundle["events"]),
+                "output": str(output),
+            }
+        )
+    else:
+        click.echo(
+            f"evidence for seeker {bundle['account']}: {len(bundle['events'])} "
+            f"events, proven against a checkpoint of the log, written to {output}"
+        )
 
 
 @audit.command()
@@ -26,26 +299,16 @@ def replay() -> None:
     Exits 1 when any history breaks the rules (imported legacy data, say).
     """
     run = session()
-    ledger = run.ledger()
-    mapper = run.projections().mapper  # reads without opening personal data
-    streams: dict[Any, list[Any]] = defaultdict(list)
-    position = 0
-    while True:
-        page = run.call(
-            ledger.recorder.select_notifications, start=position + 1, limit=PAGE
-        )
-        if not page:
-            break
-        for notification in page:
-            event = mapper.to_domain_event(notification)
-            streams[event.originator_id].append(event)
-        position = page[-1].id
-    violations = [v for events in streams.values() for v in replay_violations(events)]
+    log = _audit_log()
+    state = run.call(log.state)
+    total = state.size if state is not None else 0
+    with ProgressLine("replay", total, enabled=not run.json) as progress:
+        accounts, events, violations = run.call(log.replay, progress)
     if run.json:
         emit_json(
             {
-                "accounts": len(streams),
-                "events": sum(len(events) for events in streams.values()),
+                "accounts": accounts,
+                "events": events,
                 "violations": [
                     {"id": v.account, "version": v.version, "message": v.message}
                     for v in violations
@@ -54,7 +317,7 @@ def replay() -> None:
         )
     else:
         click.echo(
-            f"replayed {len(streams)} account(s): "
+            f"replayed {accounts} account(s): "
             f"{len(violations)} event(s) the rules would refuse"
         )
         if violations:

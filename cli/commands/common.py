@@ -12,13 +12,38 @@ from cli.session import Session, parse_seeker_id
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-at_option = click.option(
+REQUEST_ID = "seekers.request_id"
+
+
+def _remember_request_id(
+    ctx: click.Context, _: click.Parameter, value: str | None
+) -> str | None:
+    ctx.meta[REQUEST_ID] = value
+    return value
+
+
+_at = click.option(
     "--at",
     "at",
     metavar="T",
     help="When it happened (ISO 8601; a date alone is 00:00 in the policy's "
     "time zone). Default: now.",
 )
+_request_id = click.option(
+    "--request-id",
+    metavar="ID",
+    expose_value=False,
+    callback=_remember_request_id,
+    help="Idempotency key: a repeat with the same ID returns the first outcome "
+    "and records nothing (default: a new one, printed).",
+)
+
+
+def at_option(command: F) -> F:
+    """``--at`` and ``--request-id``: the options of every recording command."""
+    return _at(_request_id(command))
+
+
 seeker_argument = click.argument("seeker", metavar="SEEKER")
 application_argument = click.argument("application", metavar="APP")
 

@@ -46,7 +46,7 @@ def register(
     policy = load_policy(policy_name)
     born = parse_date(birth_date)
     ledger = run.ledger(create=True)
-    outcome = run.call(
+    outcome = run.record(
         ledger.register,
         policy=policy,
         name=name,
@@ -58,7 +58,6 @@ def register(
         actor=run.actor,
         at=at,
     )
-    run.catch_up()
     emit_outcome(outcome, as_json=run.json)
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import signal
 import threading
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from types import FrameType
 from zoneinfo import ZoneInfo
 
@@ -17,9 +19,12 @@ from domain.errors import BadValue
 from domain.timerules import FUTURE_TOLERANCE, parse_instant, utcnow
 from projections.runner import BATCH_SIZE, PROJECTIONS
 from services.simulation import simulate as simulate_population
+from services.sweep import finish_erasures
 from services.sweep import sweep as run_sweep
 
 SWEEP_ZONE = ZoneInfo("Asia/Tokyo")
+MAX_SIMULATED = 2_000_000
+"""A simulation larger than any agency (and than a day's patience)."""
 """A date alone given to ``sweep --at`` means 00:00 here (the presets' zone)."""
 
 
@@ -38,8 +43,21 @@ def sweep(at: str | None, dry_run: bool) -> None:
         )
     run.catch_up()
     projections = run.projections()
-    actions = run.call(
-        run_sweep, run.ledger(), projections.views["accounts"], moment, dry_run=dry_run
+    with resumable(
+        lambda: (
+            "the accounts swept so far are recorded, each in its own "
+            "transaction; 'seekers sweep' again finishes the rest"
+        )
+    ):
+        actions = run.call(
+            run_sweep,
+            run.ledger(),
+            projections.views["accounts"],
+            moment,
+            dry_run=dry_run,
+        )
+    erasures = run.call(
+        finish_erasures, run.ledger(), projections.views["accounts"], dry_run=dry_run
     )
     if not dry_run:
         run.catch_up()
@@ -59,6 +77,7 @@ def sweep(at: str | None, dry_run: bool) -> None:
                     }
                     for a in actions
                 ],
+                "erasures_finished": erasures,
             }
         )
         return
@@ -78,11 +97,35 @@ def sweep(at: str | None, dry_run: bool) -> None:
             for a in actions
         ]
         click.echo(table(rows, ["id", "command", "reason", "effective"]))
+    for seeker in erasures:
+        done = "would finish" if dry_run else "finished"
+        click.echo(f"{done} the erasure of purged seeker {seeker} (its key survived)")
+
+
+class Interrupted(click.ClickException):
+    """Ctrl-C during long work: exit 130, saying what is kept and what resumes."""
+
+    exit_code = 130
+
+
+@contextmanager
+def resumable(message: Callable[[], str]) -> Iterator[None]:
+    try:
+        yield
+    except KeyboardInterrupt:
+        raise Interrupted(f"interrupted: {message()}") from None
 
 
 @click.command()
-@click.option("--seekers", "count", type=click.IntRange(min=1), required=True)
-@click.option("--seed", type=int, default=0, show_default=True)
+@click.option(
+    "--seekers",
+    "count",
+    type=click.IntRange(min=1, max=MAX_SIMULATED),
+    required=True,
+)
+@click.option(
+    "--seed", type=click.IntRange(min=0, max=2**63 - 1), default=0, show_default=True
+)
 @click.option(
     "--years", type=click.IntRange(min=1, max=30), default=6, show_default=True
 )
@@ -92,7 +135,17 @@ def simulate(count: int, seed: int, years: int) -> None:
     run = session()
     ledger = run.ledger(create=True)
     started = time.monotonic()
-    with ProgressLine("simulate", count, enabled=not run.json) as bar:
+    saved = ProgressLine("simulate", count, enabled=not run.json)
+    with (
+        resumable(
+            lambda: (
+                f"{saved.done} of {count} seekers were saved, in whole batches "
+                "(nothing half-written); 'seekers projections catch-up' projects them, "
+                f"and a new run needs another --seed than {seed}"
+            )
+        ),
+        saved as bar,
+    ):
         report = run.call(
             simulate_population,
             ledger,
@@ -165,7 +218,7 @@ def status(name: str | None) -> None:
 
 batch_size_option = click.option(
     "--batch-size",
-    type=click.IntRange(min=1),
+    type=click.IntRange(min=1, max=100_000),
     default=BATCH_SIZE,
     show_default=True,
     help="Events per transaction.",
@@ -183,9 +236,18 @@ def _with_progress(
     counts: dict[str, int] = {}
     started = time.monotonic()
     method = views.rebuild if rebuild else views.catch_up
-    with ProgressLine(
-        f"{action} {', '.join(names)}", total, enabled=not run.json
-    ) as bar:
+    with (
+        ProgressLine(
+            f"{action} {', '.join(names)}", total, enabled=not run.json
+        ) as bar,
+        resumable(
+            lambda: (
+                f"{action} stopped after {bar.done} event(s); every batch "
+                "committed with its position, so 'seekers projections catch-up' "
+                "goes on from there"
+            )
+        ),
+    ):
         run.call(method, name, batch_size=batch_size, progress=bar, counts=counts)
     elapsed = time.monotonic() - started
     if run.json:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
+from uuid import UUID
 from zoneinfo import ZoneInfo
 
 import click
@@ -45,11 +47,33 @@ def show(seeker: str, as_of: str | None, known_at: str | None) -> None:
 @seeker_argument
 @as_of_option
 @known_at_option
-def history(seeker: str, as_of: str | None, known_at: str | None) -> None:
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(("text", "json", "html"), case_sensitive=False),
+    default=None,
+    help="Default: text (json with --json). html: a timeline page for auditors.",
+)
+@click.option(
+    "--output",
+    metavar="FILE",
+    help="With --format html: write the page to FILE (default: stdout).",
+)
+def history(
+    seeker: str,
+    as_of: str | None,
+    known_at: str | None,
+    output_format: str | None,
+    output: str | None,
+) -> None:
     """The account's audit trail: every event, who, when, from which state."""
     run = session()
+    output_format = (output_format or ("json" if run.json else "text")).lower()
+    if output is not None and output_format != "html":
+        raise click.UsageError("--output goes with --format html only")
+    target = _html_target(output) if output_format == "html" else None
     seeker_id = parse_seeker_id(seeker)
-    run.catch_up()
+    run.catch_up_for_reading()
     views_by_name = run.projections().views
     timezone = run.call(account_timezone, views_by_name["accounts"], seeker_id)
     entries = run.call(
@@ -64,7 +88,10 @@ def history(seeker: str, as_of: str | None, known_at: str | None) -> None:
         raise SeekerNotFound(f"{seeker_id} (nothing recorded by then)")
     tz = ZoneInfo(timezone)
     views = [history_entry_view(entry, tz) for entry in entries]
-    if run.json:
+    if output_format == "html":
+        _timeline(seeker_id, views, timezone, as_of, known_at, target)
+        return
+    if output_format == "json":
         emit_json({"id": str(seeker_id), "events": views})
         return
     rows = [
@@ -83,6 +110,47 @@ def history(seeker: str, as_of: str | None, known_at: str | None) -> None:
     click.echo(
         table(rows, ["v", "occurred", "recorded", "actor", "event", "state", "details"])
     )
+
+
+def _html_target(output: str | None) -> Path | None:
+    from cli.pages.common import check_output
+
+    return check_output(output)
+
+
+def _timeline(
+    seeker_id: UUID,
+    views: list[dict[str, Any]],
+    timezone: str,
+    as_of: str | None,
+    known_at: str | None,
+    target: Path | None,
+) -> None:
+    """``history --format html``: the audit trail and the account as ``show``
+    rebuilds it (its deadlines, its personal fields or their erasure)."""
+    from cli.pages import timeline_page
+    from cli.pages.common import deliver
+    from cli.views import account_view
+    from domain.timerules import parse_instant, utcnow
+
+    run = session()
+    account = run.call(
+        run.ledger().seeker_as_of, seeker_id, as_of=as_of, known_at=known_at
+    )
+    if account is None:
+        raise SeekerNotFound(f"{seeker_id} (nothing recorded by then)")
+    zone = ZoneInfo(timezone)
+    cuts = [parse_instant(t, zone) for t in (as_of, known_at) if t is not None]
+    page = timeline_page.build(
+        views,
+        account_view(account),
+        timezone=timezone,
+        cut=min(cuts) if cuts else utcnow(),
+        as_of=as_of,
+        known_at=known_at,
+        integrity=None,
+    )
+    deliver(page, target, as_json=run.json)
 
 
 _SHOWN_ELSEWHERE = {

@@ -21,7 +21,7 @@ from projections.queries import REPORTS, list_accounts, report
 def list_command(status: str | None, policy: str | None) -> None:
     """Accounts from the status projection."""
     run = session()
-    run.catch_up()
+    run.catch_up_for_reading()
     accounts = run.call(
         list_accounts, run.projections().views["accounts"], status=status, policy=policy
     )
@@ -44,7 +44,7 @@ def list_command(status: str | None, policy: str | None) -> None:
 
 
 @click.command(name="report")
-@click.argument("name", type=choice(*REPORTS))
+@click.argument("name", type=choice(*REPORTS, "html"))
 @click.option("--from", "start", metavar="YYYY-MM-DD", help="First day included.")
 @click.option("--to", "end", metavar="YYYY-MM-DD", help="Last day included.")
 @click.option(
@@ -54,12 +54,30 @@ def list_command(status: str | None, policy: str | None) -> None:
     default=None,
     help="Default: table (json with --json).",
 )
+@click.option(
+    "--output",
+    metavar="FILE",
+    help="With NAME html: write the page to FILE (default: stdout).",
+)
 def report_command(
-    name: str, start: str | None, end: str | None, output_format: str | None
+    name: str,
+    start: str | None,
+    end: str | None,
+    output_format: str | None,
+    output: str | None,
 ) -> None:
-    """A management report fed by the projections."""
+    """A management report fed by the projections.
+
+    NAME html writes every report as one self-contained HTML page (charts
+    and tables) for managers: it opens offline, from a file.
+    """
+    if name == "html":
+        _html_report(start, end, output_format, output)
+        return
+    if output is not None:
+        raise click.UsageError("--output goes with report html only")
     run = session()
-    run.catch_up()
+    run.catch_up_for_reading()
     rows = run.call(
         report,
         run.projections().views["accounts"],
@@ -76,6 +94,33 @@ def report_command(
     else:
         header = list(rows[0]) if rows else list(_EMPTY_HEADERS[name])
         click.echo(table([[_cell(r[h]) for h in header] for r in rows], header))
+
+
+def _html_report(
+    start: str | None, end: str | None, output_format: str | None, output: str | None
+) -> None:
+    """``report html``: the same query functions as the other reports, drawn."""
+    if output_format is not None:
+        raise click.UsageError("--format does not apply to report html")
+    from cli.pages import report_page
+    from cli.pages.common import check_output, deliver
+
+    target = check_output(output)
+    run = session()
+    run.catch_up_for_reading()
+    view = run.projections().views["accounts"]
+    now = utcnow()
+    rows = run.call(report_page.collect, view, start=start, end=end, now=now)
+    zones = run.call(report_page.zones, view)
+    page = report_page.build(
+        rows,
+        start=start,
+        end=end,
+        now=now,
+        zone_names=zones,
+        store=run.config.safe_url,
+    )
+    deliver(page, target, as_json=run.json)
 
 
 _EMPTY_HEADERS = {

@@ -18,6 +18,7 @@ from tests.cli.steps import (
     PHONE,
     Account,
     fail,
+    register_args,
     succeed_json,
 )
 
@@ -425,22 +426,7 @@ def test_history_marks_events_recorded_over_24_hours_late_as_backdated(
 ) -> None:
     now = datetime.now(UTC)
     registered_at = (now - timedelta(days=3)).isoformat()
-    account_id = succeed_json(
-        [
-            "register",
-            "--name",
-            NAME,
-            "--email",
-            EMAIL,
-            "--birth-date",
-            BIRTH_DATE,
-            "--policy",
-            "workport",
-            "--at",
-            registered_at,
-        ],
-        db_url,
-    )["id"]
+    account_id = succeed_json(register_args("workport", at=registered_at), db_url)["id"]
 
     def record(*args: str, at: datetime | None = None) -> None:
         when = [] if at is None else ["--at", at.isoformat()]

@@ -5,26 +5,12 @@ from __future__ import annotations
 
 import getpass
 import json
-import os
-import shutil
 import subprocess
-import sys
 import time
 from pathlib import Path
 
-import pytest
-
 from tests.cli.steps import BIRTH_DATE, EMAIL, NAME, register_args
-
-
-def _script() -> str:
-    beside_python = Path(sys.executable).parent / "seekers"
-    if beside_python.exists():
-        return str(beside_python)
-    found = shutil.which("seekers")
-    if found is None:
-        pytest.fail("the `seekers` console script is not installed")
-    return found
+from tests.helpers import seekers_env, seekers_script
 
 
 def _seekers(
@@ -34,17 +20,13 @@ def _seekers(
     actor: str | None = "operator:kato",
     timeout: float = 60,
 ) -> subprocess.CompletedProcess[str]:
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if key not in ("SEEKERS_DB", "SEEKERS_ACTOR")
-    }
+    env = seekers_env()
     if db_url is not None:
         env["SEEKERS_DB"] = db_url
     if actor is not None:
         env["SEEKERS_ACTOR"] = actor
     return subprocess.run(
-        [_script(), *args],
+        [seekers_script(), *args],
         cwd=cwd,
         env=env,
         capture_output=True,
@@ -54,17 +36,31 @@ def _seekers(
     )
 
 
+def _register(
+    policy: str,
+    *,
+    cwd: Path,
+    db_url: str | None,
+    actor: str | None = "operator:kato",
+) -> str:
+    """``seekers --json register`` (on 2025-01-15); it must exit 0. The new
+    account's id."""
+    registered = _seekers(
+        "--json",
+        *register_args(policy, at="2025-01-15"),
+        cwd=cwd,
+        db_url=db_url,
+        actor=actor,
+    )
+    assert registered.returncode == 0, registered.stderr
+    seeker_id: str = json.loads(registered.stdout)["id"]
+    return seeker_id
+
+
 def test_register_then_show_round_trip_through_the_environment(
     db_url: str, tmp_path: Path
 ) -> None:
-    registered = _seekers(
-        "--json",
-        *register_args("workport", at="2025-01-15"),
-        cwd=tmp_path,
-        db_url=db_url,
-    )
-    assert registered.returncode == 0, registered.stderr
-    seeker_id = json.loads(registered.stdout)["id"]
+    seeker_id = _register("workport", cwd=tmp_path, db_url=db_url)
 
     shown = _seekers("--json", "show", seeker_id, cwd=tmp_path, db_url=db_url)
     assert shown.returncode == 0, shown.stderr
@@ -101,14 +97,7 @@ def test_help_exits_0_quickly(db_url: str, tmp_path: Path) -> None:
 
 
 def test_a_refusal_exits_4_with_one_line_on_stderr(db_url: str, tmp_path: Path) -> None:
-    registered = _seekers(
-        "--json",
-        *register_args("hellowork", at="2025-01-15"),
-        cwd=tmp_path,
-        db_url=db_url,
-    )
-    assert registered.returncode == 0, registered.stderr
-    seeker_id = json.loads(registered.stdout)["id"]
+    seeker_id = _register("hellowork", cwd=tmp_path, db_url=db_url)
 
     refused = _seekers(
         "pause", seeker_id, "--at", "2025-01-16", cwd=tmp_path, db_url=db_url
@@ -136,16 +125,8 @@ def test_without_settings_the_store_is_seekers_db_in_the_current_folder(
 ) -> None:
     """SPEC §5 defaults (SQLite only by nature): ``sqlite:///seekers.db`` in
     the current folder, and the operating-system user as the actor."""
-    registered = _seekers(
-        "--json",
-        *register_args("workport", at="2025-01-15"),
-        cwd=tmp_path,
-        db_url=None,
-        actor=None,
-    )
-    assert registered.returncode == 0, registered.stderr
+    seeker_id = _register("workport", cwd=tmp_path, db_url=None, actor=None)
     assert (tmp_path / "seekers.db").is_file()
-    seeker_id = json.loads(registered.stdout)["id"]
 
     trail = _seekers(
         "--json", "history", seeker_id, cwd=tmp_path, db_url=None, actor=None

@@ -5,23 +5,21 @@ state must satisfy."""
 from __future__ import annotations
 
 import itertools
-import os
-import shutil
 import subprocess
-import sys
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
-
-import pytest
 
 from projections.runner import Projections
 from services.ledger import SeekerLedger
-from tests.helpers import ledger_for, run_cli
+from tests.helpers import ledger_for, run_cli, seekers_env, seekers_script
+
+PROJECTION_NAMES = ("accounts", "audit_trail")
+"""The ledger's projections (SPEC §6): the accounts, whose view also holds the
+report tables, and the audit trail."""
 
 PROJECTION_TABLES: dict[str, tuple[str, str]] = {
     # table: (the projection whose view holds it, its primary key)
@@ -106,7 +104,9 @@ def assert_tables_equal(actual: Dump, expected: Dump) -> None:
             f"{table}: {len(got)} rows, rebuild has {len(want)}"
         )
         for index, (row, rebuilt) in enumerate(zip(got, want, strict=True)):
-            assert row == rebuilt, f"{table} row {index} differs from the rebuild"
+            assert row == rebuilt, (
+                f"{table} row {index} differs from the rebuild: {row} != {rebuilt}"
+            )
 
 
 def assert_exactly_once(db_url: str, tables: Dump) -> None:
@@ -135,24 +135,9 @@ def assert_exactly_once(db_url: str, tables: Dump) -> None:
     assert all(row["count"] >= 0 for row in tables["report_status"])
 
 
-def seekers_script() -> str:
-    """The installed ``seekers`` console script."""
-    beside_python = Path(sys.executable).parent / "seekers"
-    if beside_python.exists():
-        return str(beside_python)
-    found = shutil.which("seekers")
-    if found is None:
-        pytest.fail("the `seekers` console script is not installed")
-    return found
-
-
 def popen_seekers(db_url: str, *args: str) -> subprocess.Popen[str]:
     """``seekers --db URL --json ARGS`` as a real, separate process."""
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if key not in ("SEEKERS_DB", "SEEKERS_ACTOR")
-    }
+    env = seekers_env()
     env["SEEKERS_ACTOR"] = "operator:integration"
     return subprocess.Popen(
         [seekers_script(), "--db", db_url, "--json", *args],

@@ -14,14 +14,10 @@ same ``sweep --at`` a fixed past date has run on both.
 
 from __future__ import annotations
 
-import contextlib
-import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import psycopg
 import pytest
 from eventsourcing.persistence import StoredEvent
 
@@ -32,11 +28,6 @@ from services.ledger import SeekerLedger
 from services.simulation import simulate
 from tests.helpers import ledger_for, run_cli
 from tests.integration.support import all_notifications
-from tests.support.postgres_server import (
-    create_database,
-    drop_database,
-    with_database,
-)
 
 pytestmark = [pytest.mark.postgres]
 
@@ -47,18 +38,6 @@ SWEEP_AT = "2025-06-02"
 """A fixed date in the past, after the simulated population's last event."""
 SWEEP_ACTOR = "system:sweep"
 HISTORY_SAMPLE = 40
-
-
-@pytest.fixture
-def pg_url(postgres_server_url: str) -> Iterator[str]:
-    """A fresh, empty PostgreSQL database of this test's own."""
-    name = f"t_{uuid.uuid4().hex[:12]}"
-    create_database(postgres_server_url, name)
-    try:
-        yield with_database(postgres_server_url, name)
-    finally:
-        with contextlib.suppress(psycopg.Error):
-            drop_database(postgres_server_url, name)
 
 
 @pytest.fixture

@@ -9,14 +9,13 @@ Every process here is real: eight operators (``tests/integration/
 stress_driver.py``) hammer fifty accounts through the CLI for ten seconds;
 several ``seekers projections catch-up`` race over one log.
 
-These tests take their own fresh database on the PostgreSQL server of the
-run (rather than the ``db_url`` fixture, whose SQLite half would have to be
+These tests take the ``pg_url`` fixture, a fresh database on the PostgreSQL
+server of the run (rather than ``db_url``, whose SQLite half would have to be
 skipped, and a skip fails the run under CI).
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import subprocess
@@ -24,25 +23,25 @@ import sys
 import time
 import uuid
 from collections import Counter
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import psycopg
 import pytest
 
 from domain.replay import replay_violations
+from integrity.database import AuditLog
 from projections.runner import Projections
 from services.ledger import SeekerLedger
 from services.simulation import simulate
-from tests.helpers import ledger_for, run_cli
+from tests.helpers import ledger_for, run_cli, seekers_env, seekers_script
 from tests.integration.stress_driver import COMMANDS as STRESS_COMMANDS
-from tests.integration.support import all_notifications
-from tests.support.postgres_server import (
-    create_database,
-    drop_database,
-    with_database,
+from tests.integration.support import (
+    PROJECTION_NAMES,
+    Dump,
+    all_notifications,
+    assert_tables_equal,
+    dump_tables,
 )
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
@@ -56,47 +55,8 @@ HOT_SHARE = 0.6
 """This share of the commands goes to the first few accounts, so that
 operators collide; the rest spread over all fifty."""
 
-# The projection tables, each with its primary key (the dump's sort order).
-PROJECTION_TABLES: dict[str, tuple[str, str]] = {
-    "accounts": ("accounts", "id"),
-    "report_status": ("accounts", "policy, status"),
-    "report_withdrawals": ("accounts", "month, policy, reason, channel, timing"),
-    "report_reinstatements": ("accounts", "month, policy, mode"),
-    "report_declines": ("accounts", "month, policy, channel, last_minute"),
-    "audit_trail": ("audit_trail", "notification_id"),
-}
-Dump = dict[str, list[dict[str, Any]]]
-
-
-@pytest.fixture
-def pg_url(postgres_server_url: str) -> Iterator[str]:
-    """A fresh, empty PostgreSQL database of this test's own."""
-    name = f"t_{uuid.uuid4().hex[:12]}"
-    create_database(postgres_server_url, name)
-    try:
-        yield with_database(postgres_server_url, name)
-    finally:
-        with contextlib.suppress(psycopg.Error):
-            drop_database(postgres_server_url, name)
-
 
 # -- helpers -----------------------------------------------------------------
-
-
-def dump_tables(projections: Projections) -> Dump:
-    return {
-        table: projections.views[view].query(f"SELECT * FROM {table} ORDER BY {key}")
-        for table, (view, key) in PROJECTION_TABLES.items()
-    }
-
-
-def assert_dumps_equal(actual: Dump, expected: Dump) -> None:
-    assert list(actual) == list(expected)
-    for table in expected:
-        got, want = actual[table], expected[table]
-        assert len(got) == len(want), f"{table}: {len(got)} rows, rebuild {len(want)}"
-        for index, (row, rebuilt) in enumerate(zip(got, want, strict=True)):
-            assert row == rebuilt, f"{table} row {index}: {row} != rebuild {rebuilt}"
 
 
 def assert_exactly_once(ledger: SeekerLedger, projections: Projections) -> Dump:
@@ -111,7 +71,7 @@ def assert_exactly_once(ledger: SeekerLedger, projections: Projections) -> Dump:
     live = dump_tables(projections)
     projections.rebuild()
     rebuilt = dump_tables(projections)
-    assert_dumps_equal(live, rebuilt)
+    assert_tables_equal(live, rebuilt)
     audit = live["audit_trail"]
     assert len(audit) == len(notifications)
     assert [row["notification_id"] for row in audit] == [n.id for n in notifications]
@@ -119,11 +79,7 @@ def assert_exactly_once(ledger: SeekerLedger, projections: Projections) -> Dump:
 
 
 def child_env() -> dict[str, str]:
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if k not in ("SEEKERS_DB", "SEEKERS_ACTOR")  # keep SEEKERS_MASTER_KEY
-    }
+    env = seekers_env()  # keeps SEEKERS_MASTER_KEY
     env["PYTHONPATH"] = os.pathsep.join(
         [str(REPO_ROOT), *filter(None, [env.get("PYTHONPATH")])]
     )
@@ -308,6 +264,14 @@ def test_many_operators_at_once_lose_nothing_and_break_no_rule(
         assert len(rebuilt["audit_trail"]) == stored_total
         versions = {row["id"]: row["version"] for row in rebuilt["accounts"]}
         assert versions == {a: len(events) for a, events in streams.items()}
+
+        # (f) the audit chain and log tree never forked: every stored event is
+        # one leaf, in notification order, and the whole log verifies.
+        report = AuditLog(ledger).verify()
+        assert report.findings == [], [f.line() for f in report.findings[:10]]
+        assert report.events == stored_total
+        state = AuditLog(ledger).state()
+        assert state is not None and state.size == stored_total
     finally:
         ledger.close()
 
@@ -372,7 +336,7 @@ SIMULATED = 1500
 def start_catch_up(db_url: str) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [
-            str(Path(sys.executable).parent / "seekers"),
+            seekers_script(),
             *("--db", db_url, "--json"),
             *("projections", "catch-up", "--batch-size", "40"),
         ],
@@ -413,7 +377,7 @@ def test_concurrent_catch_up_processes_are_exactly_once(pg_url: str) -> None:
     totals: Counter[str] = Counter()
     for each in processed:
         totals.update(each)
-    assert totals == {"accounts": head, "audit_trail": head}
+    assert totals == dict.fromkeys(PROJECTION_NAMES, head)
     assert sum(1 for each in processed if each["audit_trail"]) >= 2, (
         "the catch-ups did not overlap"
     )

@@ -1,5 +1,5 @@
 """On SQLite a command's events and the projections' rows for them are one
-transaction (projections/inline.py); when that cannot be done the ordinary
+transaction (adapters/recorders.py); when that cannot be done the ordinary
 catch-up does it, and either way each event is projected exactly once."""
 
 from __future__ import annotations

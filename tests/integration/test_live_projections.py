@@ -11,32 +11,23 @@ recorded while it was down appear, none is counted twice.
 from __future__ import annotations
 
 import contextlib
-import os
 import signal
 import subprocess
-import sys
 import threading
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from datetime import date
-from pathlib import Path
 from typing import Any
 from uuid import UUID
 
-import psycopg
 import pytest
 
 from domain.policy import PRESETS
 from domain.seeker import Seeker
 from projections.runner import Projections
 from services.ledger import SeekerLedger
-from tests.helpers import ledger_for
-from tests.support.postgres_server import (
-    create_database,
-    drop_database,
-    with_database,
-)
+from tests.helpers import ledger_for, seekers_env, seekers_script
+from tests.integration.support import dump_tables, notification_ids
 
 pytestmark = [pytest.mark.postgres]
 
@@ -44,43 +35,14 @@ CATCH_UP_TIMEOUT = 15.0
 STOP_TIMEOUT = 5.0
 START_TIMEOUT = 30.0
 
-PROJECTION_TABLES: dict[str, tuple[str, str]] = {
-    "accounts": ("accounts", "id"),
-    "report_status": ("accounts", "policy, status"),
-    "report_withdrawals": ("accounts", "month, policy, reason, channel, timing"),
-    "report_reinstatements": ("accounts", "month, policy, mode"),
-    "report_declines": ("accounts", "month, policy, channel, last_minute"),
-    "audit_trail": ("audit_trail", "notification_id"),
-}
-
-
-@pytest.fixture
-def pg_url(postgres_server_url: str) -> Iterator[str]:
-    """A fresh, empty PostgreSQL database of this test's own."""
-    name = f"t_{uuid.uuid4().hex[:12]}"
-    create_database(postgres_server_url, name)
-    try:
-        yield with_database(postgres_server_url, name)
-    finally:
-        with contextlib.suppress(psycopg.Error):
-            drop_database(postgres_server_url, name)
-
 
 class LiveRunner:
     """``seekers --db URL projections run`` as a separate process."""
 
     def __init__(self, db_url: str) -> None:
-        env = {
-            key: value
-            for key, value in os.environ.items()
-            if key not in ("SEEKERS_DB", "SEEKERS_ACTOR")
-        }
         self.process = subprocess.Popen(
-            [
-                str(Path(sys.executable).parent / "seekers"),
-                *("--db", db_url, "projections", "run"),
-            ],
-            env=env,
+            [seekers_script(), "--db", db_url, "projections", "run"],
+            env=seekers_env(),
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
@@ -200,10 +162,6 @@ def wait_for_head(projections: Projections, runner: LiveRunner) -> float:
     )
 
 
-def log_ids(ledger: SeekerLedger) -> list[int]:
-    return [n.id for n in ledger.recorder.select_notifications(start=1, limit=100_000)]
-
-
 def accounts_rows(projections: Projections) -> dict[str, dict[str, Any]]:
     rows = projections.views["accounts"].query("SELECT * FROM accounts")
     return {row["id"]: row for row in rows}
@@ -226,14 +184,7 @@ def assert_audit_exactly_once(ledger: SeekerLedger, projections: Projections) ->
     rows = projections.views["audit_trail"].query(
         "SELECT notification_id FROM audit_trail ORDER BY notification_id"
     )
-    assert [row["notification_id"] for row in rows] == log_ids(ledger)
-
-
-def dump_tables(projections: Projections) -> dict[str, list[dict[str, Any]]]:
-    return {
-        table: projections.views[view].query(f"SELECT * FROM {table} ORDER BY {key}")
-        for table, (view, key) in PROJECTION_TABLES.items()
-    }
+    assert [row["notification_id"] for row in rows] == notification_ids(ledger)
 
 
 def test_projections_run_follows_the_log_stops_on_sigterm_and_resumes(

@@ -26,6 +26,7 @@ from projections.runner import Projections
 from services.simulation import simulate
 from tests.helpers import run_cli
 from tests.integration.support import (
+    PROJECTION_NAMES,
     Dump,
     assert_exactly_once,
     assert_tables_equal,
@@ -192,7 +193,7 @@ def test_two_catch_ups_at_once_count_every_event_exactly_once(db_url: str) -> No
     processed = [json.loads(finish(p))["processed"] for p in (first, second)]
 
     # Between them they processed each event once per projection.
-    for name in ("accounts", "audit_trail"):
+    for name in PROJECTION_NAMES:
         assert sum(done[name] for done in processed) == head, processed
     caught_up = dump(db_url)
     assert_exactly_once(db_url, caught_up)

@@ -1,10 +1,11 @@
 """Property-based tests: random command sequences against a reference model.
 
-The reference model below is written from the SPEC tables (§1 account states,
-§2 applications, §3 policies, §4 time) without reading ``domain.lifecycle`` or
-``domain.guards``. Hypothesis drives random sequences of every command, with
-valid and invalid arguments, under all three presets, at increasing business
-times (minutes to years apart), and checks that:
+The reference model (``reference_model.py``) is written from the SPEC tables
+(§1 account states, §2 applications, §3 policies, §4 time; ``spec_oracle.py``)
+without reading ``domain.lifecycle`` or ``domain.guards``. Hypothesis drives
+random sequences of every command, with valid and invalid arguments, under all
+three presets, at increasing business times (minutes to years apart), and
+checks that:
 
 - the aggregate accepts a command exactly when the model says so, recording
   the events the model expects;
@@ -19,10 +20,8 @@ from __future__ import annotations
 import secrets
 import unicodedata
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from eventsourcing.domain import DomainEvent
 from hypothesis import given, settings
@@ -36,8 +35,23 @@ from domain.values import PersonalData
 from privacy.key_table import MemoryKeyTable
 from privacy.vault import Vault
 from services.ledger import SeekerLedger
+from tests.unit.reference_model import (
+    DAY,
+    SECOND,
+    TOKYO,
+    Model,
+    tokyo_date,
+    years_later,
+)
+from tests.unit.spec_oracle import (
+    APPLICATION_TABLE,
+    COMMANDS,
+    DECLINE_CHANNELS,
+    OPEN_APPLICATION_STATES,
+    RULEBOOK,
+    WITHDRAWAL_REASONS,
+)
 
-TOKYO = ZoneInfo("Asia/Tokyo")
 ACTOR = "property"
 NAME = "山田 太郎"
 NAME_VARIANTS = {
@@ -47,375 +61,6 @@ NAME_VARIANTS = {
     "wrong": "山田 花子",
 }
 BIRTH_DATE = date(1988, 2, 29)
-
-# ---------------------------------------------------------------------------
-# The reference model, from the SPEC tables.
-# ---------------------------------------------------------------------------
-
-# SPEC §1: state -> {command: target state (None: stays in its state)}.
-ACCOUNT_TABLE: dict[str, dict[str, str | None]] = {
-    "active": {
-        "pause": "paused",
-        "mark-unreachable": "unreachable",
-        "lapse": "lapsed",
-        "request-withdrawal": "withdrawal_requested",
-        "apply": None,
-        "schedule-interview": None,
-        "decline-interview": None,
-        "close-application": None,
-        "contact": None,
-        "change-advisor": None,
-    },
-    "paused": {
-        "resume": "active",
-        "lapse": "lapsed",
-        "request-withdrawal": "withdrawal_requested",
-        "decline-interview": None,
-        "close-application": None,
-        "change-advisor": None,
-    },
-    "unreachable": {
-        "restore-contact": "active",
-        "lapse": "lapsed",
-        "request-withdrawal": "withdrawal_requested",
-        "decline-interview": None,
-        "close-application": None,
-        "contact": None,
-        "change-advisor": None,
-    },
-    "lapsed": {
-        "reactivate": "active",
-        "request-withdrawal": "withdrawal_requested",
-        "purge": "purged",
-    },
-    "withdrawal_requested": {
-        "cancel-withdrawal": "active",
-        "withdraw": "withdrawn",
-        "decline-interview": None,
-        "close-application": None,
-        "change-advisor": None,
-    },
-    "withdrawn": {"reinstate": "active", "purge": "purged"},
-    "purged": {},
-}
-
-OPEN = ("applied", "interview_scheduled")
-# SPEC §2: application state -> the application commands it accepts.
-APPLICATION_TABLE: dict[str, set[str]] = {
-    "applied": {"schedule-interview", "close-application"},
-    "interview_scheduled": {
-        "schedule-interview",
-        "decline-interview",
-        "close-application",
-    },
-    "declined": set(),
-    "closed": set(),
-}
-DAY = timedelta(hours=24)
-SECOND = timedelta(seconds=1)
-
-
-@dataclass(frozen=True)
-class Rules:
-    """SPEC §3, one column of the rulebook."""
-
-    channels: frozenset[str]
-    channels_with_advisor: frozenset[str]
-    identity_channels: frozenset[str]
-    reason_required: bool
-    self_application_blocks: bool
-    pausing: bool
-    advisors: bool
-    self_reinstatement_days: int | None
-    assisted_reinstatement: bool
-    erase_on_withdrawal: bool
-    retention_years: int | None
-
-
-RULEBOOK: dict[str, Rules] = {
-    "hellowork": Rules(
-        channels=frozenset({"web", "counter"}),
-        channels_with_advisor=frozenset({"web", "counter"}),
-        identity_channels=frozenset(),
-        reason_required=False,
-        self_application_blocks=True,
-        pausing=False,
-        advisors=False,
-        self_reinstatement_days=30,
-        assisted_reinstatement=True,
-        erase_on_withdrawal=False,
-        retention_years=5,
-    ),
-    "pasona": Rules(
-        channels=frozenset({"web"}),
-        channels_with_advisor=frozenset({"email", "phone"}),
-        identity_channels=frozenset({"email", "phone"}),
-        reason_required=True,
-        self_application_blocks=False,
-        pausing=False,
-        advisors=True,
-        self_reinstatement_days=None,
-        assisted_reinstatement=False,
-        erase_on_withdrawal=True,
-        retention_years=None,
-    ),
-    "workport": Rules(
-        channels=frozenset({"phone", "email", "form", "app"}),
-        channels_with_advisor=frozenset({"phone", "email", "form", "app"}),
-        identity_channels=frozenset(),
-        reason_required=True,
-        self_application_blocks=False,
-        pausing=True,
-        advisors=True,
-        self_reinstatement_days=None,
-        assisted_reinstatement=True,
-        erase_on_withdrawal=False,
-        retention_years=3,
-    ),
-}
-
-
-def tokyo_date(instant: datetime) -> date:
-    return instant.astimezone(TOKYO).date()
-
-
-def years_later(instant: datetime, years: int) -> datetime:
-    """Same Tokyo date and time ``years`` later; 29 February → 28 February."""
-    local = instant.astimezone(TOKYO)
-    day = local.day
-    if local.month == 2 and day == 29:
-        try:
-            date(local.year + years, 2, 29)
-        except ValueError:
-            day = 28
-    return local.replace(year=local.year + years, day=day)
-
-
-@dataclass
-class ModelApplication:
-    route: str
-    status: str = "applied"
-    interview_at: datetime | None = None
-    final: bool = False
-
-
-@dataclass
-class Verdict:
-    kind: str  # "ok", "refused" or "not_found"
-    events: list[str] = field(default_factory=list)
-    last_minute: bool | None = None  # for a decline: under 24 hours' notice
-    application_state: str | None = None  # set when the application refuses
-
-
-@dataclass
-class Model:
-    policy: str
-    has_advisor: bool
-    state: str = "active"
-    applications: list[ModelApplication] = field(default_factory=list)
-    withdrawn_at: datetime | None = None
-    invalid_since: datetime | None = None
-    erase_requested: bool = False
-
-    @property
-    def rules(self) -> Rules:
-        return RULEBOOK[self.policy]
-
-    def allowed(self) -> set[str]:
-        commands = set(ACCOUNT_TABLE[self.state])
-        if not self.rules.pausing:
-            commands.discard("pause")
-        if not self.rules.advisors:
-            commands.discard("change-advisor")
-        return commands
-
-    def _open_self_application(self) -> bool:
-        return any(a.route == "self" and a.status in OPEN for a in self.applications)
-
-    def _application(self, number: int) -> ModelApplication | None:
-        if 1 <= number <= len(self.applications):
-            return self.applications[number - 1]
-        return None
-
-    def _enter(self, state: str) -> None:
-        self.state = state
-        if state == "active":
-            self.invalid_since = None
-
-    def _invalid(self, at: datetime) -> None:
-        if self.invalid_since is None:
-            self.invalid_since = at
-
-    # The guards of SPEC §3 and §2: None when the rule holds.
-    def _refuses(self, command: str, args: dict[str, Any], at: datetime) -> bool:
-        rules = self.rules
-        if command == "request-withdrawal":
-            channels = (
-                rules.channels_with_advisor
-                if self.has_advisor and rules.advisors
-                else rules.channels
-            )
-            if args["channel"] not in channels:
-                return True
-            if rules.reason_required and args["reason"] is None:
-                return True
-            if args["channel"] in rules.identity_channels and (
-                args["verify_name"] not in ("exact", "full_width_space", "no_space")
-                or args["verify_birth_date"] != "right"
-            ):
-                return True
-            return rules.self_application_blocks and self._open_self_application()
-        if command == "withdraw":
-            return rules.self_application_blocks and self._open_self_application()
-        if command == "reinstate":
-            if args["assisted"]:
-                return not rules.assisted_reinstatement
-            if rules.self_reinstatement_days is None:
-                return True
-            assert self.withdrawn_at is not None
-            days = (tokyo_date(at) - tokyo_date(self.withdrawn_at)).days
-            return days > rules.self_reinstatement_days
-        if command == "purge" and args["reason"] == "retention_expired":
-            if rules.retention_years is None or self.invalid_since is None:
-                return True
-            return at < years_later(self.invalid_since, rules.retention_years)
-        return False
-
-    def _application_verdict(
-        self, command: str, args: dict[str, Any], at: datetime
-    ) -> Verdict | None:
-        application = self._application(args["number"])
-        if application is None:
-            return Verdict("not_found")
-        if command == "schedule-interview":
-            ok = application.status in OPEN
-        elif command == "decline-interview":
-            ok = (
-                application.status == "interview_scheduled"
-                and application.interview_at is not None
-                and application.interview_at > at
-            )
-        else:
-            ok = application.status in OPEN
-        if ok:
-            return None
-        return Verdict("refused", application_state=application.status)
-
-    def step(self, command: str, args: dict[str, Any], at: datetime) -> Verdict:
-        """What the spec says ``command`` does now; updates the model if done."""
-        if command not in self.allowed() or self._refuses(command, args, at):
-            return Verdict("refused")
-        if command in ("schedule-interview", "decline-interview", "close-application"):
-            refusal = self._application_verdict(command, args, at)
-            if refusal is not None:
-                return refusal
-        target = ACCOUNT_TABLE[self.state][command]
-        events: list[str]
-        if command == "pause":
-            events = ["Paused"]
-        elif command == "resume":
-            events = ["Resumed"]
-        elif command == "mark-unreachable":
-            events = ["MarkedUnreachable"]
-        elif command == "restore-contact":
-            events = ["ContactRestored"]
-        elif command == "lapse":
-            events = ["Lapsed"]
-            self._invalid(at)
-        elif command == "reactivate":
-            events = ["Reactivated"]
-        elif command == "request-withdrawal":
-            events = ["WithdrawalRequested"]
-            self.erase_requested = args["erase_data"]
-        elif command == "cancel-withdrawal":
-            events = ["WithdrawalCancelled"]
-            self.erase_requested = False
-        elif command == "withdraw":
-            events = []
-            for application in self.applications:
-                if application.status in OPEN:
-                    application.status = "closed"
-                    events.append("ApplicationClosed")
-            events.append("Withdrawn")
-            self.withdrawn_at = at
-            self._invalid(at)
-            if self.rules.erase_on_withdrawal or self.erase_requested:
-                events.append("Purged")
-                target = "purged"
-        elif command == "reinstate":
-            events = ["Reinstated"]
-            self.withdrawn_at = None
-            self.erase_requested = False
-        elif command == "purge":
-            events = ["Purged"]
-        elif command == "apply":
-            events = ["Applied"]
-            self.applications.append(ModelApplication(route=args["route"]))
-        elif command == "schedule-interview":
-            events = ["InterviewScheduled"]
-            application = self.applications[args["number"] - 1]
-            application.status = "interview_scheduled"
-            application.interview_at = at + timedelta(hours=args["hours_ahead"])
-            application.final = args["final"]
-        elif command == "decline-interview":
-            events = ["InterviewDeclined"]
-            application = self.applications[args["number"] - 1]
-            assert application.interview_at is not None
-            application.status = "declined"
-            notice = application.interview_at - at
-            return Verdict("ok", events, last_minute=notice < timedelta(hours=24))
-        elif command == "close-application":
-            events = ["ApplicationClosed"]
-            self.applications[args["number"] - 1].status = "closed"
-        elif command == "contact":
-            events = ["ContactAttempted"]
-            if self.state == "unreachable" and args["outcome"] == "reached":
-                events.append("ContactRestored")
-                target = "active"
-        elif command == "change-advisor":
-            events = ["AdvisorChanged"]
-            self.has_advisor = True
-        else:  # pragma: no cover
-            raise AssertionError(command)
-        if target is not None:
-            self._enter(target)
-        return Verdict("ok", events)
-
-    def boundaries(self) -> list[datetime]:
-        """Instants where a rule flips (SPEC §2-§4), to aim business times at."""
-        instants: list[datetime] = []
-        for application in self.applications:
-            if application.status == "interview_scheduled":
-                assert application.interview_at is not None
-                for before in (DAY, DAY - SECOND, SECOND, timedelta(0)):
-                    instants.append(application.interview_at - before)
-        if self.invalid_since is not None and self.rules.retention_years:
-            due = years_later(self.invalid_since, self.rules.retention_years)
-            instants += [due - SECOND, due]
-        days = self.rules.self_reinstatement_days
-        if self.withdrawn_at is not None and days is not None:
-            closed = datetime.combine(
-                tokyo_date(self.withdrawn_at) + timedelta(days=days + 1),
-                datetime.min.time(),
-                tzinfo=TOKYO,
-            )
-            instants += [closed - SECOND, closed]
-        return instants
-
-    def withdrawal_timing(self) -> str:
-        """SPEC §3 "Withdrawal timing", read before the withdrawal."""
-        if not self.applications:
-            return "no_applications"
-        open_ones = [a for a in self.applications if a.status in OPEN]
-        if not open_ones:
-            return "between_selections"
-        scheduled = [a for a in open_ones if a.status == "interview_scheduled"]
-        if not scheduled:
-            return "during_screening"
-        if any(a.final for a in scheduled):
-            return "final_stage"
-        return "interview_scheduled"
-
 
 # ---------------------------------------------------------------------------
 # Driving the aggregate.
@@ -486,34 +131,7 @@ def run(seeker: Seeker, command: str, args: dict[str, Any], at: datetime) -> Non
 # so that long sequences reach every state; sometimes anything at all.
 # ---------------------------------------------------------------------------
 
-CHANNELS = ("web", "counter", "phone", "email", "form", "app")
-REASONS = (
-    "job_found",
-    "search_ended",
-    "other_agency",
-    "advisor_mismatch",
-    "no_suitable_jobs",
-    "other",
-)
-COMMANDS = (
-    "pause",
-    "resume",
-    "mark-unreachable",
-    "restore-contact",
-    "lapse",
-    "reactivate",
-    "request-withdrawal",
-    "cancel-withdrawal",
-    "withdraw",
-    "reinstate",
-    "purge",
-    "apply",
-    "schedule-interview",
-    "decline-interview",
-    "close-application",
-    "contact",
-    "change-advisor",
-)
+CHANNELS = ("web", "counter", "phone", "email", "form", "app")  # any preset offers
 
 
 def mostly(likely: st.SearchStrategy[Any], anything: st.SearchStrategy[Any]) -> Any:
@@ -530,7 +148,7 @@ def arguments(
     fitting = [
         index
         for index, application in enumerate(model.applications, start=1)
-        if application.status in OPEN
+        if application.status in OPEN_APPLICATION_STATES
         and (
             command != "decline-interview"
             or (application.interview_at is not None and application.interview_at > at)
@@ -539,11 +157,7 @@ def arguments(
     anything = st.integers(min_value=1, max_value=len(model.applications) + 2)
     number = mostly(st.sampled_from(fitting), anything) if fitting else anything
     rules = model.rules
-    offered = sorted(
-        rules.channels_with_advisor
-        if model.has_advisor and rules.advisors
-        else rules.channels
-    )
+    offered = sorted(rules.withdrawal_channels(has_advisor=model.has_advisor))
     if command == "pause":
         return st.fixed_dictionaries({"reason": st.none() | st.just("holiday")})
     if command == "request-withdrawal":
@@ -551,7 +165,8 @@ def arguments(
             {
                 "channel": mostly(st.sampled_from(offered), st.sampled_from(CHANNELS)),
                 "reason": mostly(
-                    st.sampled_from(REASONS), st.none() | st.sampled_from(REASONS)
+                    st.sampled_from(WITHDRAWAL_REASONS),
+                    st.none() | st.sampled_from(WITHDRAWAL_REASONS),
                 ),
                 "verify_name": mostly(
                     st.sampled_from(["exact", "full_width_space", "no_space"]),
@@ -587,9 +202,7 @@ def arguments(
         return st.fixed_dictionaries(
             {
                 "number": number,
-                "channel": st.sampled_from(
-                    ["phone", "email", "form", "app", "counter"]
-                ),
+                "channel": st.sampled_from(DECLINE_CHANNELS),
             }
         )
     if command == "close-application":

@@ -1,140 +1,48 @@
 """Every account state × every command, and every application state × every
 application command, against tables written by hand from SPEC §1 and §2.
 
-No I/O: the ``Seeker`` aggregate is driven directly. The expected tables below
-are transcribed from the spec, not derived from ``domain.lifecycle``.
+No I/O: the ``Seeker`` aggregate is driven directly. The expected tables
+(``tests/unit/spec_oracle.py``) are transcribed from the spec, not derived
+from ``domain.lifecycle``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
 from domain.errors import Refused
-from domain.policy import PRESETS
 from domain.seeker import Seeker
-from domain.values import PersonalData
-
-# ---------------------------------------------------------------------------
-# The spec's tables, by hand.
-# ---------------------------------------------------------------------------
-
-STATES = (
-    "active",
-    "paused",
-    "unreachable",
-    "lapsed",
-    "withdrawal_requested",
-    "withdrawn",
-    "purged",
+from tests.unit.aggregates import names, register, request_withdrawal
+from tests.unit.spec_oracle import (
+    ACCOUNT_STATES,
+    ACCOUNT_TRANSITIONS,
+    APPLICATION_COMMANDS,
+    APPLICATION_EVENTS,
+    APPLICATION_STATES,
+    APPLICATION_TABLE,
+    APPLICATION_TRANSITIONS,
+    COMMAND_EVENTS,
+    COMMANDS,
+    expected_allowed,
+    expected_target,
 )
-
-COMMANDS = (
-    "pause",
-    "resume",
-    "mark-unreachable",
-    "restore-contact",
-    "lapse",
-    "reactivate",
-    "request-withdrawal",
-    "cancel-withdrawal",
-    "withdraw",
-    "reinstate",
-    "purge",
-    "apply",
-    "schedule-interview",
-    "decline-interview",
-    "close-application",
-    "contact",
-    "change-advisor",
-)
-
-# SPEC §1, "Account transitions": (from state, command) -> to state.
-ACCOUNT_TRANSITIONS: dict[tuple[str, str], str] = {
-    ("active", "pause"): "paused",
-    ("paused", "resume"): "active",
-    ("active", "mark-unreachable"): "unreachable",
-    ("unreachable", "restore-contact"): "active",
-    ("active", "lapse"): "lapsed",
-    ("paused", "lapse"): "lapsed",
-    ("unreachable", "lapse"): "lapsed",
-    ("lapsed", "reactivate"): "active",
-    ("active", "request-withdrawal"): "withdrawal_requested",
-    ("paused", "request-withdrawal"): "withdrawal_requested",
-    ("unreachable", "request-withdrawal"): "withdrawal_requested",
-    ("lapsed", "request-withdrawal"): "withdrawal_requested",
-    ("withdrawal_requested", "cancel-withdrawal"): "active",
-    ("withdrawal_requested", "withdraw"): "withdrawn",
-    ("withdrawn", "reinstate"): "active",
-    ("withdrawn", "purge"): "purged",
-    ("lapsed", "purge"): "purged",
-}
-
-# SPEC §1, "Activity inside a state": command -> states it is allowed in.
-ACTIVITY_ALLOWED_IN: dict[str, frozenset[str]] = {
-    "apply": frozenset({"active"}),
-    "schedule-interview": frozenset({"active"}),
-    "decline-interview": frozenset(
-        {"active", "unreachable", "paused", "withdrawal_requested"}
-    ),
-    "close-application": frozenset(
-        {"active", "unreachable", "paused", "withdrawal_requested"}
-    ),
-    "contact": frozenset({"active", "unreachable"}),
-    "change-advisor": frozenset(
-        {"active", "paused", "unreachable", "withdrawal_requested"}
-    ),
-}
 
 # The event(s) each command records in the fixture built below (workport,
-# one open agency application A1 with an interview ahead).
+# one open agency application A1 with an interview ahead): the spec's event,
+# and for `withdraw` first A1's closing, as workport declines open
+# applications on withdrawal.
 EXPECTED_EVENTS: dict[str, list[str]] = {
-    "pause": ["Paused"],
-    "resume": ["Resumed"],
-    "mark-unreachable": ["MarkedUnreachable"],
-    "restore-contact": ["ContactRestored"],
-    "lapse": ["Lapsed"],
-    "reactivate": ["Reactivated"],
-    "request-withdrawal": ["WithdrawalRequested"],
-    "cancel-withdrawal": ["WithdrawalCancelled"],
-    # A1 is open and workport declines open applications on withdrawal.
+    **{command: [COMMAND_EVENTS[command]] for command in COMMANDS},
     "withdraw": ["ApplicationClosed", "Withdrawn"],
-    "reinstate": ["Reinstated"],
-    "purge": ["Purged"],
-    "apply": ["Applied"],
-    "schedule-interview": ["InterviewScheduled"],
-    "decline-interview": ["InterviewDeclined"],
-    "close-application": ["ApplicationClosed"],
-    "contact": ["ContactAttempted"],
-    "change-advisor": ["AdvisorChanged"],
 }
-
-
-def expected_target(state: str, command: str) -> str | None:
-    """The state the spec says ``command`` leads to from ``state``, or None if
-    the spec refuses it there."""
-    if (state, command) in ACCOUNT_TRANSITIONS:
-        return ACCOUNT_TRANSITIONS[state, command]
-    if state in ACTIVITY_ALLOWED_IN.get(command, frozenset()):
-        return state
-    return None
-
-
-def expected_allowed(state: str, *, pausing: bool, advisors: bool) -> set[str]:
-    """The commands the spec allows in ``state`` under a policy."""
-    allowed = {c for c in COMMANDS if expected_target(state, c) is not None}
-    if not pausing:
-        allowed.discard("pause")
-    if not advisors:
-        allowed.discard("change-advisor")
-    return allowed
 
 
 def test_expected_tables_cover_the_spec_rows() -> None:
-    # A sanity check on the hand-written tables themselves (SPEC §1 counts).
+    # A sanity check on the hand-written oracle tables themselves (SPEC §1).
     assert len(ACCOUNT_TRANSITIONS) == 17
     assert expected_allowed("purged", pausing=True, advisors=True) == set()
     assert expected_allowed("withdrawn", pausing=True, advisors=True) == {
@@ -154,8 +62,6 @@ def test_expected_tables_cover_the_spec_rows() -> None:
 
 START = datetime(2025, 1, 6, 1, 0, tzinfo=UTC)  # 10:00 in Tokyo
 INTERVIEW_AT = datetime(2030, 6, 1, 1, 0, tzinfo=UTC)
-NAME = "山田 太郎"
-BIRTH_DATE = date(1990, 4, 1)
 
 
 class Clock:
@@ -169,39 +75,12 @@ class Clock:
         return self.now
 
 
-def register(policy: str = "workport", *, clock: Clock) -> Seeker:
-    advisor = "Sato" if PRESETS[policy].advisors else None
-    return Seeker.register(
-        occurred_at=clock.now,
-        actor="tester",
-        policy=PRESETS[policy],
-        personal=PersonalData(
-            name=NAME, email="taro@example.jp", birth_date=BIRTH_DATE
-        ),
-        channel=None,
-        advisor=advisor,
-    )
-
-
-def request_withdrawal(seeker: Seeker, at: datetime, **overrides: Any) -> None:
-    arguments: dict[str, Any] = {
-        "channel": "phone",
-        "reason": "job_found",
-        "note": None,
-        "verify_name": None,
-        "verify_birth_date": None,
-        "erase_data": False,
-    }
-    arguments.update(overrides)
-    seeker.request_withdrawal(at=at, actor="tester", **arguments)
-
-
 def account_in(state: str) -> tuple[Seeker, Clock]:
     """A workport account in ``state`` whose application A1 (agency route) has
     an interview ahead, so application-level rules pass where the account
     allows the command. Pending events are collected: nothing is pending."""
     clock = Clock()
-    seeker = register("workport", clock=clock)
+    seeker = register("workport", clock.now, advisor="Sato")
     seeker.apply(at=clock.next(), actor="tester", job="J-1", route="agency")
     seeker.schedule_interview(
         at=clock.next(),
@@ -267,11 +146,7 @@ def run(seeker: Seeker, command: str, at: datetime) -> None:
     actions[command]()
 
 
-def pending_names(seeker: Seeker) -> list[str]:
-    return [type(event).__name__ for event in seeker.pending_events]
-
-
-CASES = [(state, command) for state in STATES for command in COMMANDS]
+CASES = [(state, command) for state in ACCOUNT_STATES for command in COMMANDS]
 
 
 # ---------------------------------------------------------------------------
@@ -293,7 +168,7 @@ def test_command_allowed_by_the_spec_records_its_event_and_reaches_its_state(
     run(seeker, command, clock.next())
 
     expected = EXPECTED_EVENTS[command]
-    assert pending_names(seeker) == expected
+    assert names(seeker) == expected
     assert seeker.status == expected_target(state, command)
     assert seeker.version == version + len(expected)
 
@@ -356,7 +231,7 @@ def test_refusal_in_purged_state_says_nothing_is_allowed() -> None:
     assert refused.value.allowed == []
 
 
-@pytest.mark.parametrize("state", STATES)
+@pytest.mark.parametrize("state", ACCOUNT_STATES)
 def test_allowed_commands_match_the_spec_for_each_state(state: str) -> None:
     seeker, _ = account_in(state)
 
@@ -370,7 +245,7 @@ def test_contact_reached_while_unreachable_restores_contact() -> None:
 
     seeker.contact(at=clock.next(), actor="tester", channel="phone", outcome="reached")
 
-    assert pending_names(seeker) == ["ContactAttempted", "ContactRestored"]
+    assert names(seeker) == ["ContactAttempted", "ContactRestored"]
     assert seeker.status == "active"
 
 
@@ -379,7 +254,7 @@ def test_contact_reached_while_active_only_records_the_attempt() -> None:
 
     seeker.contact(at=clock.next(), actor="tester", channel="email", outcome="reached")
 
-    assert pending_names(seeker) == ["ContactAttempted"]
+    assert names(seeker) == ["ContactAttempted"]
     assert seeker.status == "active"
 
 
@@ -387,28 +262,11 @@ def test_contact_reached_while_active_only_records_the_attempt() -> None:
 # Application state × application command (SPEC §2).
 # ---------------------------------------------------------------------------
 
-APPLICATION_STATES = ("applied", "interview_scheduled", "declined", "closed")
-APPLICATION_COMMANDS = ("schedule-interview", "decline-interview", "close-application")
-
-APPLICATION_TRANSITIONS: dict[tuple[str, str], str] = {
-    ("applied", "schedule-interview"): "interview_scheduled",
-    ("interview_scheduled", "schedule-interview"): "interview_scheduled",
-    ("interview_scheduled", "decline-interview"): "declined",
-    ("applied", "close-application"): "closed",
-    ("interview_scheduled", "close-application"): "closed",
-}
-
-APPLICATION_EVENTS = {
-    "schedule-interview": "InterviewScheduled",
-    "decline-interview": "InterviewDeclined",
-    "close-application": "ApplicationClosed",
-}
-
 
 def account_with_application_in(app_state: str) -> tuple[Seeker, Clock]:
     """An active workport account whose A1 is in ``app_state``."""
     clock = Clock()
-    seeker = register("workport", clock=clock)
+    seeker = register("workport", clock.now, advisor="Sato")
     seeker.apply(at=clock.next(), actor="tester", job="J-1", route="agency")
     if app_state in ("interview_scheduled", "declined"):
         seeker.schedule_interview(
@@ -478,7 +336,7 @@ def test_application_command_allowed_by_the_spec_moves_the_application(
 
     run_application_command(seeker, command, clock.next())
 
-    assert pending_names(seeker) == [APPLICATION_EVENTS[command]]
+    assert names(seeker) == [APPLICATION_EVENTS[command]]
     assert (
         seeker.application("A1").status == APPLICATION_TRANSITIONS[app_state, command]
     )
@@ -503,7 +361,7 @@ def test_application_command_refused_by_the_spec_records_nothing(
     assert seeker.version == version
     assert seeker.application("A1").status == app_state
     message = str(refused.value)
-    allowed = {c for (s, c) in APPLICATION_TRANSITIONS if s == app_state}
+    allowed = APPLICATION_TABLE[app_state]
     assert message.startswith("application A1: ")
     assert f"'{app_state}'" in message
     for command_allowed in allowed:

@@ -1,0 +1,170 @@
+"""What both pages share: the templates, the colours, the file they go to.
+
+One Jinja2 environment with autoescaping renders every page, so a job title
+or an actor name can never inject markup; chart SVG is the only text marked
+safe, and it comes from our own drawing code. The colours live here so the
+report's charts, its tables and the timeline's state band give a status the
+same colour everywhere.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from datetime import datetime
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import click
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+from domain.errors import BadValue
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+
+STATUS_COLOURS: dict[str, str] = {
+    "active": "#2e7d32",
+    "paused": "#78909c",
+    "unreachable": "#ef6c00",
+    "lapsed": "#c9a227",
+    "withdrawal_requested": "#8e24aa",
+    "withdrawn": "#c62828",
+    "purged": "#455a64",
+}
+"""One colour per account state, in the lifecycle's order (SPEC §1)."""
+
+PALETTE: tuple[str, ...] = (
+    "#1f4e79",
+    "#2e86ab",
+    "#f18f01",
+    "#c73e1d",
+    "#6a994e",
+    "#8d6a9f",
+    "#9e9e9e",
+    "#3b3b3b",
+    "#b5838d",
+    "#00a6a6",
+)
+"""Categorical colours for reasons, timings, channels and policies: dark
+enough to read on white, distinguishable in a grey printout by lightness."""
+
+FALLBACK_COLOUR = "#9e9e9e"
+
+
+def colour_for(key: str, order: tuple[str, ...] | list[str]) -> str:
+    """The colour of ``key`` in a fixed category order: stable across charts."""
+    if key in STATUS_COLOURS:
+        return STATUS_COLOURS[key]
+    try:
+        return PALETTE[list(order).index(key) % len(PALETTE)]
+    except ValueError:
+        return FALLBACK_COLOUR
+
+
+def number(value: Any) -> str:
+    """A figure as a person reads it: thousands separated, booleans in words."""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, float):
+        return f"{value:,.1f}"
+    return "" if value is None else str(value)
+
+
+def moment(value: str | None) -> str:
+    """``2025-01-15T09:30:00.123+09:00`` → ``2025-01-15 09:30``."""
+    if not value:
+        return "—"
+    return value[:16].replace("T", " ")
+
+
+def local_now(now: datetime, zone_names: list[str]) -> str:
+    """The generation time in the policies' zone (UTC when they differ)."""
+    from zoneinfo import ZoneInfo
+
+    zone = zone_names[0] if len(zone_names) == 1 else "UTC"
+    return now.astimezone(ZoneInfo(zone)).strftime("%Y-%m-%d %H:%M ") + zone
+
+
+@cache
+def environment() -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(str(TEMPLATES)),
+        autoescape=select_autoescape(
+            enabled_extensions=("html", "j2"), default_for_string=True
+        ),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters["number"] = number
+    env.filters["moment"] = moment
+    return env
+
+
+def render(template: str, **context: Any) -> str:
+    return environment().get_template(template).render(**context)
+
+
+def check_output(output: str | None) -> Path | None:
+    """Refuse, before any work, an ``--output`` that cannot be written: a
+    missing folder, a folder in its place, a place the user may not write.
+
+    These are mistakes in the option's value, so they exit 2 (usage) with
+    one line, like any other bad value; the store is not involved.
+    """
+    if output is None:
+        return None
+    path = Path(output).expanduser()
+    folder = path.parent if str(path.parent) else Path(".")
+    if path.is_dir():
+        raise BadValue(f"--output {output}: is a folder; give a file name")
+    if not folder.is_dir():
+        raise BadValue(f"--output {output}: no such folder {folder}")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise BadValue(f"--output {output}: cannot write in {folder}")
+    if path.exists() and not os.access(path, os.W_OK):
+        raise BadValue(f"--output {output}: the file is read-only")
+    return path
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def deliver(page: str, output: Path | None, *, as_json: bool) -> None:
+    """Write the page to ``output`` (whole or not at all), or to stdout.
+
+    With ``--output`` the path written is printed (``{"output": PATH,
+    "bytes": N}`` with ``--json``) so a script can pick it up.
+    """
+    if output is None:
+        click.echo(page, nl=False)
+        return
+    data = page.encode("utf-8")
+    try:
+        handle, temporary = tempfile.mkstemp(
+            dir=output.parent, prefix=f".{output.name}.", suffix=".tmp"
+        )
+        try:
+            with os.fdopen(handle, "wb") as file:
+                file.write(data)
+            os.chmod(temporary, 0o666 & ~_umask())
+            os.replace(temporary, output)
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
+    except OSError as error:
+        reason = error.strerror or type(error).__name__
+        raise BadValue(f"--output {output}: cannot write: {reason}") from None
+    if as_json:
+        import json
+
+        click.echo(json.dumps({"output": str(output), "bytes": len(data)}))
+    else:
+        click.echo(str(output))

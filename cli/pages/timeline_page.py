@@ -1,0 +1,584 @@
+"""The auditor's timeline: one account's history drawn over business time.
+
+The states are a coloured band, every event a mark (its actor and details in
+the mark's hover title and in the table under the chart), applications are
+lanes of their own, and the policy's deadlines stand where they fall. A
+backdated event is drawn as a diamond with a dotted line to the moment it was
+recorded, so both times of SPEC §4 are visible at once.
+
+The drawing is plain SVG written by the template from the geometry computed
+here: a timeline is a few dozen shapes, not worth a charting library.
+Deadlines are often years ahead (a purge is due five years after a
+withdrawal), so the axis is linear over the events and switches to a
+logarithmic stretch after them: the next thirty days stay readable next to
+the purge date. Inputs are the documents ``history --json`` and ``show
+--json`` print, so the page shows exactly what those commands would.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from cli.pages.common import STATUS_COLOURS, moment, render
+
+ERASED = "erased"
+
+WIDTH = 1180
+LEFT = 176
+RIGHT = 24
+TOP = 12
+LANE = 30
+LOG_SHARE = 0.26
+"""Share of the plot's width given to the time after the last event."""
+GAP = 16
+BACKDATED_COLOUR = "#f18f01"
+ACTIVITY_COLOUR = "#1f3a5f"
+
+DEADLINES: tuple[tuple[str, str], ...] = (
+    ("registration_lapses_at", "registration lapses"),
+    ("unreachable_lapses_at", "lapses if still unreachable"),
+    ("self_reinstatement_deadline", "self-reinstatement until"),
+    ("purge_due_at", "purge due"),
+)
+DEADLINE_COLOURS = {
+    "registration_lapses_at": "#c9a227",
+    "unreachable_lapses_at": "#ef6c00",
+    "self_reinstatement_deadline": "#2e86ab",
+    "purge_due_at": "#455a64",
+}
+_SHOWN_ELSEWHERE = frozenset(
+    {
+        "version",
+        "type",
+        "occurred_at",
+        "recorded_at",
+        "actor",
+        "from_state",
+        "to_state",
+        "backdated",
+    }
+)
+
+
+@dataclass
+class Scale:
+    """Business time → x. Linear from ``start`` to ``split``; after it, if
+    anything lies beyond, ``log1p(days)`` up to ``end``."""
+
+    start: datetime
+    split: datetime
+    end: datetime
+    x0: float
+    x1: float
+
+    @property
+    def broken(self) -> bool:
+        return self.end > self.split
+
+    @property
+    def x_split(self) -> float:
+        if not self.broken:
+            return self.x1
+        return self.x0 + (self.x1 - self.x0) * (1 - LOG_SHARE) - GAP / 2
+
+    @property
+    def x_beyond(self) -> float:
+        return self.x_split + GAP
+
+    def __call__(self, moment: datetime) -> float:
+        if moment <= self.split or not self.broken:
+            span = (self.split - self.start).total_seconds() or 1.0
+            ratio = (moment - self.start).total_seconds() / span
+            return self.x0 + (self.x_split - self.x0) * min(max(ratio, 0.0), 1.0)
+        days = (moment - self.split).total_seconds() / 86400
+        most = (self.end - self.split).total_seconds() / 86400
+        ratio = math.log1p(days) / math.log1p(most) if most > 0 else 1.0
+        return self.x_beyond + (self.x1 - self.x_beyond) * min(ratio, 1.0)
+
+
+@dataclass(frozen=True)
+class Segment:
+    state: str
+    x: float
+    width: float
+    colour: str
+    label: str
+    title: str
+
+
+@dataclass(frozen=True)
+class Mark:
+    version: int
+    x: float
+    y: float
+    type: str
+    colour: str
+    backdated: bool
+    title: str
+    recorded_x: float | None = None
+
+
+@dataclass(frozen=True)
+class Deadline:
+    key: str
+    label: str
+    when: str
+    x: float
+    colour: str
+    row: int
+    passed: bool
+    anchor: str
+
+
+@dataclass(frozen=True)
+class Tick:
+    x: float
+    label: str
+
+
+@dataclass
+class Lane:
+    label: str
+    sublabel: str
+    y: float
+    bar_x: float = 0.0
+    bar_width: float = 0.0
+    open: bool = False
+    title: str = ""
+    marks: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Row:
+    version: int
+    occurred: str
+    recorded: str
+    occurred_full: str
+    recorded_full: str
+    backdated: bool
+    actor: str
+    type: str
+    from_state: str
+    to_state: str
+    details: str
+
+
+def _parse(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+def details_text(entry: dict[str, Any]) -> str:
+    """An event's own fields, as ``history`` prints them."""
+    return " ".join(
+        f"{key}={value}"
+        for key, value in entry.items()
+        if key not in _SHOWN_ELSEWHERE and value not in (None, False, [])
+    )
+
+
+def _deadlines(account: dict[str, Any]) -> list[tuple[str, str, datetime]]:
+    values = {**account, **(account.get("withdrawal") or {})}
+    found = []
+    for key, label in DEADLINES:
+        when = _parse(values.get(key))
+        if when is not None:
+            found.append((key, label, when))
+    return found
+
+
+def _scale(
+    entries: Sequence[dict[str, Any]],
+    cut: datetime,
+    beyond: Iterable[datetime],
+) -> Scale:
+    occurred = [_parse(e["occurred_at"]) for e in entries]
+    times = [t for t in occurred if t is not None]
+    first, last = min(times), max(times)
+    span = max(last - first, timedelta(days=1))
+    near_limit = last + span * 0.5
+    later = [t for t in [cut, *beyond] if t > last]
+    split = max([last, *(t for t in later if t <= near_limit)])
+    end = max([split, *later])
+    pad = (split - first) * 0.03 or timedelta(hours=12)
+    start = first - pad
+    if end == split:
+        split = end = split + pad
+    return Scale(start=start, split=split, end=end, x0=LEFT, x1=WIDTH - RIGHT)
+
+
+def _ticks(scale: Scale, zone: ZoneInfo) -> list[Tick]:
+    """Calendar ticks over the linear part, at least ~80 px apart."""
+    start = scale.start.astimezone(zone)
+    stop = scale.split.astimezone(zone)
+    days = (stop - start).total_seconds() / 86400
+    moments: list[tuple[datetime, str]] = []
+    if days <= 120:
+        step = 1 if days <= 12 else 7
+        day = start.replace(hour=0, minute=0, second=0, microsecond=0)
+        if step == 7:
+            day -= timedelta(days=day.weekday())
+        while day <= stop:
+            if day >= start:
+                moments.append((day, day.strftime("%Y-%m-%d")))
+            day = (day + timedelta(days=step, hours=2)).replace(hour=0)
+    else:
+        months = 1 if days <= 730 else 3 if days <= 2920 else 12
+        year, month = start.year, start.month
+        while True:
+            mark = datetime(year, month, 1, tzinfo=zone)
+            if mark > stop:
+                break
+            if mark >= start:
+                label = mark.strftime("%Y" if months == 12 else "%Y-%m")
+                moments.append((mark, label))
+            month += months
+            while month > 12:
+                month -= 12
+                year += 1
+    ticks: list[Tick] = []
+    for when, label in moments:
+        x = scale(when)
+        if not ticks or x - ticks[-1].x >= 80:
+            ticks.append(Tick(x=x, label=label))
+    return ticks
+
+
+CHAR = 6.6
+"""Approximate width of a label character at 11 px, for placing labels."""
+
+
+def _anchor(x: float, text: str) -> str:
+    """Labels that would run off the right edge end at their line instead."""
+    return "end" if x + len(text) * CHAR + 8 > WIDTH else "start"
+
+
+def _label_rows(items: list[tuple[float, str]], *, char: float = CHAR) -> list[int]:
+    """Stack labels into rows so none overlaps another in its row."""
+    ends: list[float] = []
+    rows = []
+    for x, text in items:
+        width = len(text) * char + 10
+        left = x - 4 if _anchor(x, text) == "start" else x - width
+        for row, end in enumerate(ends):
+            if left > end:
+                ends[row] = left + width
+                rows.append(row)
+                break
+        else:
+            ends.append(left + width)
+            rows.append(len(ends) - 1)
+    return rows
+
+
+def _title(entry: dict[str, Any], zone_name: str) -> str:
+    state = (
+        f"{entry['from_state'] or '—'} → {entry['to_state']}"
+        if entry["from_state"] != entry["to_state"]
+        else f"in {entry['to_state']}"
+    )
+    lines = [
+        f"v{entry['version']} {entry['type']} by {entry['actor']}",
+        f"occurred {moment(entry['occurred_at'])} ({zone_name})",
+        f"recorded {moment(entry['recorded_at'])}"
+        + (" — BACKDATED" if entry["backdated"] else ""),
+        state,
+    ]
+    details = details_text(entry)
+    if details:
+        lines.append(details)
+    return "\n".join(lines)
+
+
+def layout(
+    entries: Sequence[dict[str, Any]],
+    account: dict[str, Any],
+    *,
+    timezone: str,
+    cut: datetime,
+) -> dict[str, Any]:
+    """Every shape of the timeline, in SVG user units."""
+    zone = ZoneInfo(timezone)
+    deadlines = _deadlines(account)
+    backdated_recorded = [
+        t
+        for e in entries
+        if e["backdated"] and (t := _parse(e["recorded_at"])) is not None
+    ]
+    scale = _scale(entries, cut, [d for _, _, d in deadlines] + backdated_recorded)
+
+    deadline_items = sorted(
+        (scale(when), f"{label} {moment(when.astimezone(zone).isoformat())}", key, when)
+        for key, label, when in deadlines
+    )
+    cut_label = f"now {moment(cut.astimezone(zone).isoformat())}"
+    rows = _label_rows([(x, text) for x, text, _, _ in deadline_items])
+    header = TOP + 16 * (max(rows) + 1 if rows else 0) + 18
+    marks_top = header + LANE + 10
+
+    segments: list[Segment] = []
+    changes = [
+        (_parse(e["occurred_at"]), e["to_state"])
+        for e in entries
+        if e["from_state"] != e["to_state"]
+    ]
+    for index, (since, state) in enumerate(changes):
+        assert since is not None
+        until = changes[index + 1][0] if index + 1 < len(changes) else cut
+        assert until is not None
+        parts = [(since, until)]
+        if scale.broken and since < scale.split < until:
+            parts = [(since, scale.split), (scale.split, until)]
+        for low, high in parts:
+            x = scale(low)
+            right = scale(high)
+            if low >= scale.split and scale.broken:
+                x = max(x, scale.x_beyond)
+            width = max(right - x, 2.0)
+            label = state.replace("_", " ")
+            segments.append(
+                Segment(
+                    state=state,
+                    x=x,
+                    width=width,
+                    colour=STATUS_COLOURS.get(state, "#9e9e9e"),
+                    label=label if width > len(label) * 6.6 + 8 else "",
+                    title=f"{label}: {moment(since.astimezone(zone).isoformat())} → "
+                    f"{moment(until.astimezone(zone).isoformat())}",
+                )
+            )
+
+    marks: list[Mark] = []
+    # Marks closer than a mark's width stack up (four rows at most), counted
+    # per 9-pixel column: linear in the number of events, so a stream of
+    # ten thousand events lays out as fast as its table renders.
+    columns: dict[int, int] = {}
+    for e in entries:
+        occurred = _parse(e["occurred_at"])
+        assert occurred is not None
+        x = scale(occurred)
+        level = columns.get(int(x // 9), 0)
+        columns[int(x // 9)] = level + 1
+        changed = e["from_state"] != e["to_state"]
+        recorded = _parse(e["recorded_at"])
+        marks.append(
+            Mark(
+                version=e["version"],
+                x=x,
+                y=marks_top + 8 + (level % 4) * 11,
+                type=e["type"],
+                colour=STATUS_COLOURS.get(e["to_state"], ACTIVITY_COLOUR)
+                if changed
+                else ACTIVITY_COLOUR,
+                backdated=bool(e["backdated"]),
+                title=_title(e, timezone),
+                recorded_x=scale(recorded)
+                if e["backdated"] and recorded is not None
+                else None,
+            )
+        )
+    levels = min(max(columns.values(), default=1), 4)
+    recorded_lane = marks_top + 8 + levels * 11 + 14
+    has_backdated = any(m.backdated for m in marks)
+
+    lanes_top = recorded_lane + (LANE if has_backdated else 0)
+    lanes = _application_lanes(entries, account, scale, lanes_top, cut, timezone)
+    bottom = lanes_top + LANE * len(lanes) + 6
+    height = bottom + 34
+    return {
+        "width": WIDTH,
+        "height": height,
+        "left": LEFT,
+        "right": WIDTH - RIGHT,
+        "header": header,
+        "band_y": header,
+        "band_h": LANE - 8,
+        "marks_top": marks_top,
+        "recorded_y": recorded_lane,
+        "has_backdated": has_backdated,
+        "bottom": bottom,
+        "segments": segments,
+        "marks": marks,
+        "lanes": lanes,
+        "ticks": _ticks(scale, zone),
+        "broken": scale.broken,
+        "x_split": scale.x_split,
+        "x_beyond": scale.x_beyond,
+        "cut_x": scale(cut),
+        "cut_label": cut_label,
+        "deadlines": [
+            Deadline(
+                key=key,
+                label=text,
+                when=when.astimezone(zone).isoformat(),
+                x=x,
+                colour=DEADLINE_COLOURS[key],
+                row=row,
+                passed=when <= cut,
+                anchor=_anchor(x, text),
+            )
+            for (x, text, key, when), row in zip(deadline_items, rows, strict=True)
+        ],
+    }
+
+
+def _application_lanes(
+    entries: Sequence[dict[str, Any]],
+    account: dict[str, Any],
+    scale: Scale,
+    top: float,
+    cut: datetime,
+    timezone: str,
+) -> list[Lane]:
+    applications = {a["id"]: a for a in account.get("applications") or []}
+    lanes: dict[str, Lane] = {}
+    ends: dict[str, datetime] = {}
+    for e in entries:
+        app = e.get("application_id")
+        if not app:
+            continue
+        occurred = _parse(e["occurred_at"])
+        assert occurred is not None
+        if app not in lanes:
+            job = e.get("job") or applications.get(app, {}).get("job") or ""
+            route = e.get("route") or applications.get(app, {}).get("route") or ""
+            short = job if len(job) <= 18 else job[:17] + "…"
+            lanes[app] = Lane(
+                label=f"{app} {short}",
+                sublabel=route,
+                y=top + LANE * len(lanes),
+                bar_x=scale(occurred),
+                title=f"{app}: {job} ({route})",
+            )
+        lane = lanes[app]
+        x = scale(occurred)
+        kind = {
+            "Applied": "applied",
+            "InterviewScheduled": "scheduled",
+            "InterviewDeclined": "declined",
+            "ApplicationClosed": "closed",
+        }.get(e["type"], "other")
+        label = ""
+        if kind == "closed":
+            label = str(e.get("outcome") or "closed").replace("_", " ")
+            ends[app] = occurred
+        elif kind == "declined":
+            label = "declined" + (" (last-minute)" if e.get("last_minute") else "")
+            ends[app] = occurred
+        lane.marks.append(
+            {
+                "x": x,
+                "kind": kind,
+                "label": label,
+                "title": _title(e, timezone),
+                "version": e["version"],
+            }
+        )
+        interview = _parse(e.get("interview_at"))
+        if kind == "scheduled" and interview is not None:
+            round_text = "final" if e.get("final") else f"round {e.get('round_number')}"
+            lane.marks.append(
+                {
+                    "x": scale(interview),
+                    "kind": "interview",
+                    "label": "",
+                    "title": f"{app} interview ({round_text}) on "
+                    f"{moment(interview.astimezone(ZoneInfo(timezone)).isoformat())}",
+                    "version": e["version"],
+                }
+            )
+    for app, lane in lanes.items():
+        end = ends.get(app)
+        lane.open = end is None
+        lane.bar_width = max(scale(end or cut) - lane.bar_x, 2.0)
+        status = applications.get(app, {}).get("status")
+        if status:
+            lane.title += f" — {status.replace('_', ' ')}"
+    return list(lanes.values())
+
+
+def table_rows(entries: Sequence[dict[str, Any]]) -> list[Row]:
+    return [
+        Row(
+            version=e["version"],
+            occurred=moment(e["occurred_at"]),
+            recorded=moment(e["recorded_at"]),
+            occurred_full=e["occurred_at"],
+            recorded_full=e["recorded_at"],
+            backdated=bool(e["backdated"]),
+            actor=e["actor"],
+            type=e["type"],
+            from_state=e["from_state"] or "—",
+            to_state=e["to_state"],
+            details=details_text(e),
+        )
+        for e in entries
+    ]
+
+
+def personal_fields(account: dict[str, Any]) -> list[tuple[str, str]]:
+    """Name, email, phone, birth date; all ``erased`` once the account's key
+    is gone (purged), whatever the fields held."""
+    erased = account.get("purged_at") is not None or account.get("name") is None
+    fields = (
+        ("Name", "name"),
+        ("Email", "email"),
+        ("Phone", "phone"),
+        ("Birth date", "birth_date"),
+    )
+    return [
+        (label, ERASED if erased else (account.get(key) or "—"))
+        for label, key in fields
+    ]
+
+
+def build(
+    entries: Sequence[dict[str, Any]],
+    account: dict[str, Any],
+    *,
+    timezone: str,
+    cut: datetime,
+    as_of: str | None = None,
+    known_at: str | None = None,
+    integrity: str | None = None,
+) -> str:
+    """The whole page. ``integrity`` is the "stream verified" status line of
+    the audit-integrity checks (SPEC §8), shown in the header when given."""
+    zone = ZoneInfo(timezone)
+    withdrawal = account.get("withdrawal") or {}
+    facts = [
+        ("Policy", account["policy"]),
+        ("Status since", moment(account["status_since"])),
+        ("Registered", moment(account["registered_at"])),
+        ("Advisor", account.get("advisor") or "—"),
+        ("Version", str(account["version"])),
+    ]
+    if withdrawal.get("reason"):
+        facts.append(("Withdrawal reason", str(withdrawal["reason"])))
+    if account.get("purge_reason"):
+        facts.append(("Purge reason", str(account["purge_reason"])))
+    return render(
+        "timeline.html.j2",
+        title=f"Account history — {account['id']}",
+        account=account,
+        status_colour=STATUS_COLOURS.get(account["status"], "#9e9e9e"),
+        personal=personal_fields(account),
+        erased=personal_fields(account)[0][1] == ERASED,
+        facts=facts,
+        timezone=timezone,
+        cut=moment(cut.astimezone(zone).isoformat()),
+        as_of=as_of,
+        known_at=known_at,
+        integrity=integrity,
+        chart=layout(entries, account, timezone=timezone, cut=cut),
+        rows=table_rows(entries),
+        backdated_count=sum(1 for e in entries if e["backdated"]),
+        status_colours=STATUS_COLOURS,
+        deadline_colours=DEADLINE_COLOURS,
+        backdated_colour=BACKDATED_COLOUR,
+        activity_colour=ACTIVITY_COLOUR,
+    )

@@ -1,0 +1,540 @@
+"""The integrity of a ledger's database: chain a legacy store, issue and
+verify checkpoints, export the log, prove one seeker's history, replay the
+rules one stream at a time.
+
+Everything here reads or appends the integrity tables through the
+application's own datastore and recorder (the library ``Application``'s
+``recorder``, ``mapper`` and ``snapshots``), in short transactions, so it
+runs beside live commands on either store.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+from domain.errors import SeekerLedgerError, SeekerNotFound
+from domain.replay import Violation, replay_violations
+from integrity.checkpoint import Checkpoint, sign
+from integrity.merkle import inclusion_proof, root_at
+from integrity.store import (
+    Appender,
+    Sql,
+    StoredRecord,
+    TreeState,
+    read_state,
+    record_of,
+)
+from integrity.verify import (
+    Expected,
+    Finding,
+    Recorded,
+    Report,
+    merge_by_notification,
+    verify_log,
+)
+
+BATCH = 5000
+Progress = Callable[[int], None]
+
+
+class IntegrityBroken(SeekerLedgerError):
+    """The log no longer matches a checkpoint it issued: no new checkpoint."""
+
+
+@dataclass(frozen=True)
+class Chained:
+    """What the first open of a store written before chains existed did."""
+
+    events: int
+    at: str
+
+
+class AuditLog:
+    """The integrity of one ledger's event log."""
+
+    def __init__(self, ledger: Any) -> None:
+        self.ledger = ledger
+        self.recorder: Any = ledger.recorder
+        self.datastore: Any = self.recorder.datastore
+        self.postgres = type(self.datastore).__name__ == "PostgresDatastore"
+        self.events_table: str = self.recorder.events_table_name
+
+    # -- transactions --------------------------------------------------------
+
+    @contextmanager
+    def _reading(self) -> Iterator[Sql]:
+        """One read transaction: a consistent snapshot of log and chain."""
+        with self.datastore.transaction(commit=False) as cursor:
+            if self.postgres:
+                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+            yield Sql(cursor, postgres=self.postgres)
+
+    @contextmanager
+    def _writing(self) -> Iterator[Sql]:
+        """A write transaction serialized with event inserts."""
+        with self.datastore.transaction(commit=True) as cursor:
+            sql = Sql(cursor, postgres=self.postgres)
+            if self.postgres:
+                sql.run(f"LOCK TABLE {self.events_table} IN EXCLUSIVE MODE")
+            else:  # take SQLite's write lock now, not at the first write
+                sql.run("DELETE FROM integrity_state WHERE id = 0")
+            yield sql
+
+    # -- chaining a legacy store ---------------------------------------------
+
+    def state(self) -> TreeState | None:
+        with self._reading() as sql:
+            return read_state(sql)
+
+    def ensure_chained(self) -> Chained | None:
+        """Chain a store written before chains existed, in one transaction.
+
+        Returns what was done the first time, ``None`` when the store was
+        already chained (one cheap read on every later open).
+        """
+        if self.state() is not None:
+            return None
+        with self._writing() as sql:
+            if read_state(sql) is not None:
+                return None  # another process did it meanwhile
+            Appender(sql, self.events_table).append([])
+            state = read_state(sql)
+            assert state is not None
+        return Chained(events=state.chained_from, at=state.created_at)
+
+    # -- checkpoints ---------------------------------------------------------
+
+    def checkpoint(self, signing_key: Any = None) -> Checkpoint:
+        """Record (and return) a checkpoint of the whole log as it is now.
+
+        Refused when the log no longer agrees with the last checkpoint the
+        store issued: two inconsistent checkpoints are never issued.
+        """
+        with self._writing() as sql:
+            state = read_state(sql)
+            if state is None:
+                Appender(sql, self.events_table).append([])
+                state = read_state(sql)
+                assert state is not None
+            previous = self._stored_checkpoints(sql)
+            if previous:
+                seq, last = previous[-1]
+                if last.size > state.size or (
+                    root_at(last.size, self._node_reader(sql)) != last.root
+                ):
+                    raise IntegrityBroken(
+                        f"the log no longer matches checkpoint {seq} "
+                        f"(size {last.size}); run 'seekers audit verify'"
+                    )
+            now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+            issued = Checkpoint(state.origin, state.size, state.root, now)
+            if signing_key is not None:
+                issued = sign(issued, signing_key)
+            seq = previous[-1][0] + 1 if previous else 1
+            sql.run(
+                "INSERT INTO integrity_checkpoints (seq, size, root, issued_at, text) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (seq, issued.size, issued.root, now, issued.text()),
+            )
+        return issued
+
+    def _stored_checkpoints(self, sql: Sql) -> list[tuple[int, Checkpoint]]:
+        from integrity.checkpoint import parse_checkpoints
+
+        rows = sql.rows("SELECT seq, text FROM integrity_checkpoints ORDER BY seq")
+        return [(int(row["seq"]), parse_checkpoints(row["text"])[0]) for row in rows]
+
+    def _node_reader(self, sql: Sql) -> Callable[[int, int], bytes]:
+        def node(level: int, index: int) -> bytes:
+            rows = sql.rows(
+                "SELECT hash FROM integrity_nodes WHERE level = ? AND idx = ?",
+                (level, index),
+            )
+            if not rows:
+                raise IntegrityBroken(f"tree node ({level}, {index}) is missing")
+            return bytes(rows[0]["hash"])
+
+        return node
+
+    # -- verify --------------------------------------------------------------
+
+    def verify(
+        self,
+        given: list[tuple[str, Checkpoint]] = (),  # type: ignore[assignment]
+        *,
+        public_key: Any = None,
+        progress: Progress | None = None,
+    ) -> Report:
+        with self._reading() as sql:
+            state = read_state(sql)
+            if state is None:
+                return Report()
+            kept = [(f"#{seq} (kept)", cp) for seq, cp in self._stored_checkpoints(sql)]
+            expected = Expected(
+                origin=state.origin,
+                size=state.size,
+                root=state.root,
+                chained_from=state.chained_from,
+                checkpoints=[*kept, *given],
+            )
+            report = verify_log(
+                self._events(sql),
+                self._recorded(sql),
+                expected,
+                public_key=public_key,
+                progress=progress,
+            )
+        report.findings.extend(self.verify_snapshots())
+        report.findings.extend(self.verify_erasures())
+        return report
+
+    def verify_erasures(self) -> list[Finding]:
+        """A purged seeker whose data key or email-index row survives can
+        still be read and found: report each (``seekers sweep`` finishes it)."""
+        from eventsourcing.utils import get_topic
+
+        from domain.effects import EFFECTS
+        from domain.rules import ACCOUNT
+        from domain.seeker import Seeker
+        from privacy.erasure import surviving_keys
+
+        topics = [
+            get_topic(getattr(Seeker, name))
+            for name, state in EFFECTS.state_after.items()
+            if state in ACCOUNT.final
+        ]
+        marks = ", ".join("?" for _ in topics)
+        with self._reading() as sql:
+            erased = [
+                str(UUID(str(row["originator_id"])))
+                for row in sql.rows(
+                    f"SELECT DISTINCT originator_id FROM {self.events_table} "
+                    f"WHERE topic IN ({marks})",
+                    topics,
+                )
+            ]
+            survivors = surviving_keys(sql, erased)
+        return [
+            Finding(
+                "privacy",
+                f"purged, but its {' and '.join(tables)} row(s) survive: the "
+                "personal data can still be read or found ('seekers sweep' "
+                "finishes the erasure)",
+                seeker,
+            )
+            for seeker, tables in sorted(survivors.items())
+        ]
+
+    def _events(self, sql: Sql) -> Iterator[StoredRecord]:
+        after = 0
+        while True:
+            nid = sql.nid
+            rows = sql.rows(
+                f"SELECT {nid} AS notification_id, originator_id, originator_version, "
+                f"topic, state FROM {self.events_table} WHERE {nid} > ? "
+                f"ORDER BY {nid} LIMIT {BATCH}",
+                (after,),
+            )
+            if not rows:
+                return
+            for row in rows:
+                yield record_of(row)
+            after = int(rows[-1]["notification_id"])
+
+    def _recorded(self, sql: Sql) -> Iterator[Recorded]:
+        after = -1
+        while True:
+            rows = sql.rows(
+                "SELECT leaf_index, notification_id, originator_id, "
+                "originator_version, event_digest, stream_hash FROM integrity_events "
+                f"WHERE leaf_index > ? ORDER BY leaf_index LIMIT {BATCH}",
+                (after,),
+            )
+            if not rows:
+                return
+            for row in rows:
+                yield recorded_of(row)
+            after = int(rows[-1]["leaf_index"])
+
+    def verify_snapshots(self) -> list[Finding]:
+        """Every snapshot against a replay of its stream's chained events.
+
+        Snapshots are derived, not chained: an edited snapshot changes what
+        ``show`` prints, so each is rebuilt from the events and compared.
+        Sealed personal data cannot be compared without the key; everything
+        else is.
+        """
+        snapshots = self.ledger.snapshots
+        if snapshots is None:
+            return []
+        mapper = self.ledger.mapper.without_unsealing()
+        recorder: Any = snapshots.recorder
+        with self._reading() as sql:
+            rows = sql.rows(
+                "SELECT originator_id, originator_version, topic, state "
+                f"FROM {recorder.events_table_name}"
+            )
+        findings = []
+        for row in rows:
+            stored = record_of({**row, "notification_id": 0})
+            account = stored.originator_id
+            try:
+                snapshot = mapper.to_domain_event(_stored_event(stored))
+                events = [
+                    mapper.to_domain_event(event)
+                    for event in self.recorder.select_events(
+                        account, lte=stored.originator_version
+                    )
+                ]
+                replayed: Any = None
+                for event in events:
+                    replayed = event.mutate(replayed)
+                expected = (
+                    _comparable(dict(type(snapshot).take(replayed).state))
+                    if replayed is not None
+                    else None
+                )
+                found = _comparable(dict(snapshot.state))
+            except Exception as error:
+                findings.append(
+                    Finding(
+                        "snapshot",
+                        f"snapshot cannot be read ({type(error).__name__})",
+                        str(account),
+                        stored.originator_version,
+                    )
+                )
+                continue
+            if expected != found:
+                keys = sorted(
+                    key
+                    for key in set(expected or {}) | set(found)
+                    if (expected or {}).get(key) != found.get(key)
+                )
+                findings.append(
+                    Finding(
+                        "snapshot",
+                        "snapshot disagrees with a replay of the stream's events "
+                        f"({', '.join(keys)})",
+                        str(account),
+                        stored.originator_version,
+                    )
+                )
+        return findings
+
+    # -- export --------------------------------------------------------------
+
+    def export(
+        self, directory: Path, progress: Progress | None = None
+    ) -> dict[str, Any]:
+        """Write ``events.jsonl`` and ``manifest.json`` (``integrity.export``)."""
+        import hashlib
+
+        from integrity.export import EVENTS, FORMAT, MANIFEST, export_line
+
+        directory.mkdir(parents=True, exist_ok=True)
+        digest = hashlib.sha256()
+        count = 0
+        first = last = None
+        with self._reading() as sql:
+            state = read_state(sql)
+            if state is None:
+                raise IntegrityBroken(
+                    "this store has no chain yet; run a command first"
+                )
+            kept = self._stored_checkpoints(sql)
+            with (directory / EVENTS).open("wb") as handle:
+                for event, recorded in merge_by_notification(
+                    self._events(sql), self._recorded(sql)
+                ):
+                    if event is None or recorded is None:
+                        continue  # verify reports these; an export holds pairs
+                    if recorded.leaf_index >= state.size:
+                        break
+                    line = (export_line(event, recorded) + "\n").encode()
+                    handle.write(line)
+                    digest.update(line)
+                    count += 1
+                    first = recorded.notification_id if first is None else first
+                    last = recorded.notification_id
+                    if progress is not None:
+                        progress(1)
+        manifest = {
+            "format": FORMAT,
+            "origin": state.origin,
+            "count": count,
+            "first_notification_id": first,
+            "last_notification_id": last,
+            "tree_size": state.size,
+            "tree_root": _b64(state.root),
+            "chained_from": state.chained_from,
+            "latest_checkpoint": kept[-1][1].text() if kept else None,
+            "events_sha256": digest.hexdigest(),
+        }
+        (directory / MANIFEST).write_text(dumps(manifest) + "\n", encoding="utf-8")
+        return manifest
+
+    # -- evidence ------------------------------------------------------------
+
+    def prove(self, seeker_id: UUID, signing_key: Any = None) -> dict[str, Any]:
+        """One seeker's stored events, their chain, an inclusion proof of each
+        against a checkpoint covering them all, and the checkpoint."""
+        checkpoint = self._covering_checkpoint(seeker_id, signing_key)
+        with self._reading() as sql:
+            rows = sql.rows(
+                "SELECT i.leaf_index, i.notification_id, i.originator_id, "
+                "i.originator_version, i.event_digest, i.stream_hash, e.topic, "
+                f"e.state FROM integrity_events i JOIN {self.events_table} e "
+                f"ON e.{sql.nid} = i.notification_id "
+                "WHERE i.originator_id = ? AND i.leaf_index < ? "
+                "ORDER BY i.originator_version",
+                (str(seeker_id), checkpoint.size),
+            )
+            if not rows:
+                raise SeekerNotFound(seeker_id)
+            nodes = self._node_reader(sql)
+            events = [
+                {
+                    "notification_id": int(row["notification_id"]),
+                    "version": int(row["originator_version"]),
+                    "topic": row["topic"],
+                    "state": _b64(bytes(row["state"])),
+                    "event_digest": _b64(bytes(row["event_digest"])),
+                    "stream_hash": _b64(bytes(row["stream_hash"])),
+                    "leaf_index": int(row["leaf_index"]),
+                    "inclusion_proof": [
+                        _b64(step)
+                        for step in inclusion_proof(
+                            int(row["leaf_index"]), checkpoint.size, nodes
+                        )
+                    ],
+                }
+                for row in rows
+            ]
+        return {
+            "format": "seekers-evidence/1",
+            "account": str(seeker_id),
+            "origin": checkpoint.origin,
+            "checkpoint": checkpoint.text(),
+            "events": events,
+        }
+
+    def _covering_checkpoint(self, seeker_id: UUID, signing_key: Any) -> Checkpoint:
+        with self._reading() as sql:
+            last = sql.rows(
+                "SELECT max(leaf_index) AS leaf FROM integrity_events "
+                "WHERE originator_id = ?",
+                (str(seeker_id),),
+            )
+            kept = self._stored_checkpoints(sql)
+        if not last or last[0]["leaf"] is None:
+            raise SeekerNotFound(seeker_id)
+        needed = int(last[0]["leaf"]) + 1
+        for _, checkpoint in reversed(kept):
+            if checkpoint.size >= needed and (signing_key is None or checkpoint.signed):
+                return checkpoint
+        return self.checkpoint(signing_key)
+
+    # -- replay --------------------------------------------------------------
+
+    def replay(
+        self, progress: Progress | None = None
+    ) -> tuple[int, int, list[Violation]]:
+        """Every stream through the current rules, one stream at a time.
+
+        The log is read in (account, version) order through the store's own
+        unique index, in pages, so memory holds one stream, not the log.
+        """
+        mapper = self.ledger.mapper.without_unsealing()
+        violations: list[Violation] = []
+        accounts = total = 0
+        stream: list[Any] = []
+        last: tuple[Any, int] | None = None
+        while True:
+            with self._reading() as sql:
+                where = ""
+                params: tuple[Any, ...] = ()
+                if last is not None:
+                    where = "WHERE (originator_id, originator_version) > (?, ?)"
+                    params = last
+                rows = sql.rows(
+                    "SELECT originator_id, originator_version, topic, state "
+                    f"FROM {self.events_table} {where} "
+                    f"ORDER BY originator_id, originator_version LIMIT {BATCH}",
+                    params,
+                )
+            if not rows:
+                break
+            for row in rows:
+                event = mapper.to_domain_event(
+                    _stored_event(record_of({**row, "notification_id": 0}))
+                )
+                if stream and stream[-1].originator_id != event.originator_id:
+                    violations.extend(replay_violations(stream))
+                    accounts += 1
+                    stream = []
+                stream.append(event)
+                total += 1
+            if progress is not None:
+                progress(len(rows))
+            last = (rows[-1]["originator_id"], int(rows[-1]["originator_version"]))
+        if stream:
+            violations.extend(replay_violations(stream))
+            accounts += 1
+        return accounts, total, violations
+
+
+def recorded_of(row: dict[str, Any]) -> Recorded:
+    originator = row["originator_id"]
+    return Recorded(
+        leaf_index=int(row["leaf_index"]),
+        notification_id=int(row["notification_id"]),
+        originator_id=originator if isinstance(originator, UUID) else UUID(originator),
+        originator_version=int(row["originator_version"]),
+        event_digest=bytes(row["event_digest"]),
+        stream_hash=bytes(row["stream_hash"]),
+    )
+
+
+def _stored_event(record: StoredRecord) -> Any:
+    from eventsourcing.persistence import StoredEvent
+
+    return StoredEvent(
+        originator_id=record.originator_id,
+        originator_version=record.originator_version,
+        topic=record.topic,
+        state=record.state,
+    )
+
+
+def _comparable(state: dict[str, Any]) -> dict[str, Any]:
+    """An aggregate's state with what cannot be compared without the key
+    (sealed personal data, re-sealed with a fresh nonce in each snapshot)
+    and the library's bookkeeping of pending events left out."""
+    from adapters.sealing import SealedPersonalData
+
+    comparable = {}
+    for key, value in state.items():
+        if key in ("_pending_events",):
+            continue
+        if isinstance(value, SealedPersonalData):
+            value = "sealed"
+        comparable[key] = value
+    return comparable
+
+
+def _b64(data: bytes) -> str:
+    import base64
+
+    return base64.b64encode(data).decode("ascii")
+
+
+def dumps(document: dict[str, Any]) -> str:
+    return json.dumps(document, ensure_ascii=False, indent=1)

@@ -1,0 +1,284 @@
+"""The integrity tables, written in the transaction that inserts the events.
+
+``integrity_events`` holds one row per stored event: its leaf index (its
+position in the log), notification id, account, version, event digest and
+stream hash. ``integrity_nodes`` holds every perfect subtree of the log tree
+(``level``, ``idx``), so a root or a proof for any size is a few lookups, not
+a pass over the log. ``integrity_state`` is one row: the store's origin (its
+own id, named in every checkpoint), the tree size and its right edge (the
+compact range), and how many events were already there when the store was
+first chained. ``integrity_checkpoints`` keeps every checkpoint issued.
+
+The same SQL runs on SQLite and PostgreSQL (``?`` becomes ``%s``). On both,
+the library serializes event inserts (SQLite's write lock, PostgreSQL's
+``LOCK TABLE ... EXCLUSIVE``), so appends to the tree happen in log order and
+concurrent commands can never fork it.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Protocol
+from uuid import UUID
+
+from integrity.chain import GENESIS, event_digest, leaf_data, stream_hash
+from integrity.merkle import CompactRange, leaf_hash
+
+BACKFILL_BATCH = 5000
+
+
+class RawCursor(Protocol):
+    def execute(self, sql: Any, params: Any = ...) -> Any: ...
+
+    def executemany(self, sql: Any, rows: Any) -> Any: ...
+
+    def fetchall(self) -> Any: ...
+
+
+def schema(postgres: bool) -> list[str]:
+    blob = "BYTEA" if postgres else "BLOB"
+    big = "BIGINT" if postgres else "INTEGER"
+    return [
+        f"""CREATE TABLE IF NOT EXISTS integrity_events (
+            leaf_index {big} PRIMARY KEY,
+            notification_id {big} NOT NULL UNIQUE,
+            originator_id TEXT NOT NULL,
+            originator_version {big} NOT NULL,
+            event_digest {blob} NOT NULL,
+            stream_hash {blob} NOT NULL
+        )""",
+        "CREATE INDEX IF NOT EXISTS integrity_events_stream "
+        "ON integrity_events (originator_id, originator_version)",
+        f"""CREATE TABLE IF NOT EXISTS integrity_nodes (
+            level INTEGER NOT NULL,
+            idx {big} NOT NULL,
+            hash {blob} NOT NULL,
+            PRIMARY KEY (level, idx)
+        )""",
+        f"""CREATE TABLE IF NOT EXISTS integrity_state (
+            id INTEGER PRIMARY KEY CHECK (id = 1),
+            origin TEXT NOT NULL,
+            size {big} NOT NULL,
+            frontier {blob} NOT NULL,
+            chained_from {big} NOT NULL,
+            created_at TEXT NOT NULL
+        )""",
+        f"""CREATE TABLE IF NOT EXISTS integrity_checkpoints (
+            seq {big} PRIMARY KEY,
+            size {big} NOT NULL,
+            root {blob} NOT NULL,
+            issued_at TEXT NOT NULL,
+            text TEXT NOT NULL
+        )""",
+    ]
+
+
+class Sql:
+    """One cursor of either store, with ``?`` placeholders and dict rows."""
+
+    def __init__(self, cursor: Any, *, postgres: bool) -> None:
+        self.cursor = cursor
+        self.postgres = postgres
+
+    @property
+    def nid(self) -> str:
+        """The events table's notification id column (SQLite: its rowid)."""
+        return "notification_id" if self.postgres else "rowid"
+
+    def account(self, account: UUID) -> Any:
+        """An account id as the events table stores it (SQLite: hex)."""
+        return account if self.postgres else account.hex
+
+    def _sql(self, sql: str) -> str:
+        return sql.replace("?", "%s") if self.postgres else sql
+
+    def run(self, sql: str, params: Sequence[Any] = ()) -> None:
+        self.cursor.execute(self._sql(sql), params)
+
+    def many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        if rows:
+            self.cursor.executemany(self._sql(sql), rows)
+
+    def rows(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        self.cursor.execute(self._sql(sql), params)
+        return [dict(row) for row in self.cursor.fetchall()]
+
+
+@dataclass(frozen=True)
+class TreeState:
+    origin: str
+    size: int
+    frontier: CompactRange
+    chained_from: int
+    created_at: str
+
+    @property
+    def root(self) -> bytes:
+        return self.frontier.root()
+
+
+def read_state(sql: Sql) -> TreeState | None:
+    rows = sql.rows(
+        "SELECT origin, size, frontier, chained_from, created_at "
+        "FROM integrity_state WHERE id = 1"
+    )
+    if not rows:
+        return None
+    row = rows[0]
+    blob = bytes(row["frontier"])
+    hashes = [blob[i : i + 32] for i in range(0, len(blob), 32)]
+    return TreeState(
+        origin=row["origin"],
+        size=int(row["size"]),
+        frontier=CompactRange.from_nodes(int(row["size"]), hashes),
+        chained_from=int(row["chained_from"]),
+        created_at=row["created_at"],
+    )
+
+
+@dataclass(frozen=True)
+class StoredRecord:
+    """One stored event as the chain reads it: exactly the stored bytes."""
+
+    notification_id: int
+    originator_id: UUID
+    originator_version: int
+    topic: str
+    state: bytes
+
+
+class Appender:
+    """Chains and tree-appends one batch of just-inserted events."""
+
+    def __init__(self, sql: Sql, events_table: str) -> None:
+        self.sql = sql
+        self.events_table = events_table
+
+    def append(self, records: Sequence[StoredRecord]) -> None:
+        state = read_state(self.sql)
+        if state is None:
+            first = records[0].notification_id if records else None
+            state = self._start(before=first)
+        self._append(state, records)
+
+    def _start(self, *, before: int | None) -> TreeState:
+        """The first chained write of a store: chain every event already
+        there (a store written before chains existed), then begin."""
+        now = datetime.now(UTC).isoformat(timespec="seconds")
+        origin = f"seekers.ledger/{uuid.uuid4()}"
+        state = TreeState(origin, 0, CompactRange.from_nodes(0, []), 0, now)
+        existing = 0
+        for batch in self._existing(before):
+            state = self._append(state, batch)
+            existing += len(batch)
+        state = TreeState(origin, state.size, state.frontier, existing, now)
+        self.sql.run(
+            "INSERT INTO integrity_state "
+            "(id, origin, size, frontier, chained_from, created_at) "
+            "VALUES (1, ?, ?, ?, ?, ?)",
+            (origin, state.size, b"".join(state.frontier.to_nodes()), existing, now),
+        )
+        return state
+
+    def _existing(self, before: int | None) -> Iterator[list[StoredRecord]]:
+        after = 0
+        while True:
+            nid = self.sql.nid
+            condition = f"{nid} > ?"
+            params: list[Any] = [after]
+            if before is not None:
+                condition += f" AND {nid} < ?"
+                params.append(before)
+            rows = self.sql.rows(
+                f"SELECT {nid} AS notification_id, originator_id, originator_version, "
+                f"topic, state FROM {self.events_table} WHERE {condition} "
+                f"ORDER BY {nid} LIMIT {BACKFILL_BATCH}",
+                params,
+            )
+            if not rows:
+                return
+            yield [record_of(row) for row in rows]
+            after = int(rows[-1]["notification_id"])
+
+    def _append(self, state: TreeState, records: Sequence[StoredRecord]) -> TreeState:
+        if not records:
+            return state
+        previous = self._previous_hashes(records)
+        frontier = state.frontier
+        size = state.size
+        rows: list[tuple[Any, ...]] = []
+        nodes: list[tuple[int, int, bytes]] = []
+        for record in records:
+            digest = event_digest(record.topic, record.state)
+            key = (record.originator_id, record.originator_version - 1)
+            prev = GENESIS if record.originator_version == 1 else previous.get(key)
+            if prev is None:
+                prev = GENESIS  # a stream whose start is not chained (corrupt store)
+            chained = stream_hash(
+                prev, record.originator_id, record.originator_version, digest
+            )
+            previous[(record.originator_id, record.originator_version)] = chained
+            rows.append(
+                (
+                    size,
+                    record.notification_id,
+                    str(record.originator_id),
+                    record.originator_version,
+                    digest,
+                    chained,
+                )
+            )
+            nodes.extend(
+                frontier.append(leaf_hash(leaf_data(record.notification_id, chained)))
+            )
+            size += 1
+        self.sql.many(
+            "INSERT INTO integrity_events (leaf_index, notification_id, originator_id, "
+            "originator_version, event_digest, stream_hash) VALUES (?, ?, ?, ?, ?, ?)",
+            rows,
+        )
+        self.sql.many(
+            "INSERT INTO integrity_nodes (level, idx, hash) VALUES (?, ?, ?)", nodes
+        )
+        self.sql.run(
+            "UPDATE integrity_state SET size = ?, frontier = ? WHERE id = 1",
+            (size, b"".join(frontier.to_nodes())),
+        )
+        return TreeState(
+            state.origin, size, frontier, state.chained_from, state.created_at
+        )
+
+    def _previous_hashes(
+        self, records: Sequence[StoredRecord]
+    ) -> dict[tuple[UUID, int], bytes]:
+        """The stream hash before each record's, for the streams this batch
+        continues (one query per stream; a batch is usually one stream)."""
+        found: dict[tuple[UUID, int], bytes] = {}
+        first: dict[UUID, int] = {}
+        for record in records:
+            first.setdefault(record.originator_id, record.originator_version)
+        for account, version in first.items():
+            if version <= 1:
+                continue
+            rows = self.sql.rows(
+                "SELECT stream_hash FROM integrity_events "
+                "WHERE originator_id = ? AND originator_version = ?",
+                (str(account), version - 1),
+            )
+            if rows:
+                found[(account, version - 1)] = bytes(rows[0]["stream_hash"])
+        return found
+
+
+def record_of(row: dict[str, Any]) -> StoredRecord:
+    originator = row["originator_id"]
+    return StoredRecord(
+        notification_id=int(row["notification_id"]),
+        originator_id=originator if isinstance(originator, UUID) else UUID(originator),
+        originator_version=int(row["originator_version"]),
+        topic=row["topic"],
+        state=bytes(row["state"]),
+    )

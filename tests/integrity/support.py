@@ -1,0 +1,121 @@
+"""A hostile operator's tools: raw SQL on a store, bypassing the ledger."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+from typing import Any
+from uuid import UUID
+
+from adapters.storage import parse_storage_url
+from tests.helpers import ledger_for, run_cli
+
+EVENTS = {"sqlite": "stored_events"}
+
+
+def raw(
+    db_url: str, statement: str, params: Sequence[Any] = ()
+) -> list[tuple[Any, ...]]:
+    """Run one statement directly on the database (``?`` placeholders)."""
+    config = parse_storage_url(db_url)
+    if config.kind == "sqlite":
+        with sqlite3.connect(str(config.sqlite_path)) as connection:
+            rows = connection.execute(statement, params).fetchall()
+            connection.commit()
+            return rows
+    import psycopg
+
+    env = config.environment
+    with psycopg.connect(
+        host=env["POSTGRES_HOST"],
+        port=int(env["POSTGRES_PORT"]),
+        dbname=env["POSTGRES_DBNAME"],
+        user=env["POSTGRES_USER"],
+        password=env["POSTGRES_PASSWORD"],
+        autocommit=True,
+    ) as connection:
+        cursor = connection.execute(statement.replace("?", "%s"), params)
+        return cursor.fetchall() if cursor.description else []
+
+
+def events_table(db_url: str) -> str:
+    ledger = ledger_for(db_url)
+    try:
+        return str(ledger.recorder.events_table_name)  # type: ignore[attr-defined]
+    finally:
+        ledger.close()
+
+
+def snapshots_table(db_url: str) -> str:
+    ledger = ledger_for(db_url)
+    try:
+        assert ledger.snapshots is not None
+        return str(ledger.snapshots.recorder.events_table_name)  # type: ignore[attr-defined]
+    finally:
+        ledger.close()
+
+
+def account_param(db_url: str, account: str) -> Any:
+    """An account id as the events table stores it (SQLite: hex)."""
+    return UUID(account).hex if db_url.startswith("sqlite") else UUID(account)
+
+
+def nid_column(db_url: str) -> str:
+    return "rowid" if db_url.startswith("sqlite") else "notification_id"
+
+
+def register(db_url: str, name: str, email: str, policy: str = "workport") -> str:
+    done = run_cli(
+        ["--json", "register", "--name", name, "--email", email,
+         "--birth-date", "1990-01-01", "--policy", policy, "--at", "2025-01-10"],
+        db_url=db_url,
+    )  # fmt: skip
+    assert done.code == 0, done.stderr
+    return str(done.json()["id"])
+
+
+def seeded_store(db_url: str) -> dict[str, str]:
+    """Three seekers: ``aya`` with 25 events (so a snapshot exists), ``ken``
+    with a short history, ``mio`` withdrawn and purged on request."""
+    aya = register(db_url, "Aya Mori", "aya@example.jp")
+    for day in range(11, 31):
+        assert run_cli(
+            ["contact", aya, "--channel", "phone", "--outcome", "no_answer",
+             "--at", f"2025-01-{day}"], db_url=db_url,
+        ).code == 0  # fmt: skip
+    assert (
+        run_cli(
+            ["apply", aya, "--job", "Clerk", "--route", "agency", "--at", "2025-02-01"],
+            db_url=db_url,
+        ).code
+        == 0
+    )
+    assert (
+        run_cli(
+            ["pause", aya, "--reason", "family", "--at", "2025-02-02"], db_url=db_url
+        ).code
+        == 0
+    )
+    assert run_cli(["resume", aya, "--at", "2025-02-03"], db_url=db_url).code == 0
+    ken = register(db_url, "Ken Abe", "ken@example.jp")
+    assert (
+        run_cli(
+            ["apply", ken, "--job", "Driver", "--route", "self", "--at", "2025-01-11"],
+            db_url=db_url,
+        ).code
+        == 0
+    )
+    assert (
+        run_cli(["mark-unreachable", ken, "--at", "2025-01-12"], db_url=db_url).code
+        == 0
+    )
+    assert (
+        run_cli(["restore-contact", ken, "--at", "2025-01-13"], db_url=db_url).code == 0
+    )
+    mio = register(db_url, "Mio Sato", "mio@example.jp")
+    assert run_cli(
+        ["request-withdrawal", mio, "--channel", "email", "--reason", "job_found",
+         "--erase-data", "--at", "2025-01-20"], db_url=db_url,
+    ).code == 0  # fmt: skip
+    assert run_cli(["withdraw", mio, "--at", "2025-01-21"], db_url=db_url).code == 0
+    return {"aya": aya, "ken": ken, "mio": mio}

@@ -1,0 +1,1 @@
+"""Tests of the HTML pages, opened in headless Chromium with no network."""
