@@ -10,6 +10,7 @@ that version printed, and rebuilding the projections must give the same rows.
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 from typing import Any
@@ -98,3 +99,17 @@ def test_new_commands_continue_an_old_stream(legacy_url: str) -> None:
     assert applied.json()["application"] == "A2"
     replay = run_cli(["--json", "audit", "replay"], db_url=legacy_url)
     assert replay.json()["violations"] == []
+
+
+def test_the_first_open_chains_the_old_log_once_and_says_so(legacy_url: str) -> None:
+    first = run_cli(["--json", "show", SEEKERS[0]], db_url=legacy_url)
+    assert first.code == 0
+    note = re.search(r"chained the (\d+) events this store already held", first.stderr)
+    assert note is not None, first.stderr
+    again = run_cli(["--json", "show", SEEKERS[0]], db_url=legacy_url)
+    assert "audit integrity" not in again.stderr  # one time only
+    verified = run_cli(["--json", "audit", "verify"], db_url=legacy_url)
+    assert verified.code == 0, verified.stdout
+    document = verified.json()
+    assert document["chained_from"] == document["events"] == int(note.group(1))
+    assert document["findings"] == []
