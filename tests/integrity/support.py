@@ -23,17 +23,9 @@ def raw(
             rows = connection.execute(statement, params).fetchall()
             connection.commit()
             return rows
-    import psycopg
+    from adapters.postgres import connect
 
-    env = config.environment
-    with psycopg.connect(
-        host=env["POSTGRES_HOST"],
-        port=int(env["POSTGRES_PORT"]),
-        dbname=env["POSTGRES_DBNAME"],
-        user=env["POSTGRES_USER"],
-        password=env["POSTGRES_PASSWORD"],
-        autocommit=True,
-    ) as connection:
+    with connect(config) as connection:
         cursor = connection.execute(statement.replace("?", "%s"), params)
         return cursor.fetchall() if cursor.description else []
 

@@ -5,27 +5,8 @@
 # installed or when SEEKERS_TEST_POSTGRES_URL points the tests at another server.
 set -euo pipefail
 
-is_ci() {
-    case "${CI:-}" in
-        true | TRUE | True | 1) return 0 ;;
-        *) return 1 ;;
-    esac
-}
-
-# Runs its arguments as root: directly, through sudo, or not at all (returns 1).
-as_root() {
-    if [[ ${EUID} -eq 0 ]]; then
-        "$@"
-    elif command -v sudo >/dev/null 2>&1; then
-        sudo "$@"
-    else
-        return 1
-    fi
-}
-
-can_be_root() {
-    [[ ${EUID} -eq 0 ]] || command -v sudo >/dev/null 2>&1
-}
+# shellcheck source=tests/support/root-helpers.sh
+source "$(dirname "${BASH_SOURCE[0]}")/root-helpers.sh"
 
 # The server refuses to run as root, so the harness runs it as `postgres` when
 # the tests run as root. Debian's package creates that user; a manually
