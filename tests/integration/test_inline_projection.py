@@ -1,11 +1,11 @@
-"""On SQLite a command's events and the projections' rows for them are one
-transaction (adapters/recorders.py); when that cannot be done the ordinary
-catch-up does it, and either way each event is projected exactly once."""
+"""A command's events and the projections' rows for them are one transaction,
+on SQLite and PostgreSQL (adapters/recorders.py, adapters/postgres_recorder.py);
+when that cannot be done the ordinary catch-up does it, and either way each
+event is projected exactly once."""
 
 from __future__ import annotations
 
 from datetime import date
-from pathlib import Path
 from typing import Any
 from uuid import UUID
 
@@ -17,11 +17,6 @@ from projections.runner import Projections
 from services.ledger import SeekerLedger
 from tests.helpers import ledger_for
 from tests.integration.support import dump_tables, reset
-
-
-@pytest.fixture
-def sqlite_url(tmp_path: Path) -> str:
-    return f"sqlite:///{tmp_path / 'seekers.db'}"
 
 
 def _register(ledger: SeekerLedger, email: str) -> UUID:
@@ -42,8 +37,8 @@ def _positions(projections: Projections) -> dict[str, int]:
     return {name: projections.status(name).position for name in projections.names}
 
 
-def test_a_command_is_projected_in_its_own_transaction(sqlite_url: str) -> None:
-    ledger = ledger_for(sqlite_url)
+def test_a_command_is_projected_in_its_own_transaction(db_url: str) -> None:
+    ledger = ledger_for(db_url)
     try:
         projections = Projections(ledger)
         seeker = _register(ledger, "a@example.jp")
@@ -56,15 +51,15 @@ def test_a_command_is_projected_in_its_own_transaction(sqlite_url: str) -> None:
         ledger.close()
 
 
-def test_a_projection_behind_is_left_to_the_catch_up(sqlite_url: str) -> None:
-    ledger = ledger_for(sqlite_url)
+def test_a_projection_behind_is_left_to_the_catch_up(db_url: str) -> None:
+    ledger = ledger_for(db_url)
     try:
         projections = Projections(ledger)
         first = _register(ledger, "a@example.jp")
     finally:
         ledger.close()
-    reset(sqlite_url, "accounts")  # as a rebuild starts
-    ledger = ledger_for(sqlite_url)
+    reset(db_url, "accounts")  # as a rebuild starts
+    ledger = ledger_for(db_url)
     try:
         projections = Projections(ledger)
         _register(ledger, "b@example.jp")
@@ -80,9 +75,9 @@ def test_a_projection_behind_is_left_to_the_catch_up(sqlite_url: str) -> None:
 
 
 def test_a_failure_inline_keeps_the_events_and_leaves_no_half_rows(
-    sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+    db_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    ledger = ledger_for(sqlite_url)
+    ledger = ledger_for(db_url)
     try:
         projections = Projections(ledger)
         seeker = _register(ledger, "a@example.jp")

@@ -230,7 +230,10 @@ def test_projections_run_follows_the_log_stops_on_sigterm_and_resumes(
             assert "Traceback" not in runner.stderr
             print(f"live: SIGTERM → exit {code} in {seconds:.2f} s")
 
-        # Recorded while no runner is up: nothing projects them.
+        # Recorded while no runner is up, by a writer that does not project
+        # inline (this test's Projections attached the inline hook to its
+        # ledger's recorder): nothing projects them.
+        ledger.recorder.inline = None  # type: ignore[attr-defined]
         stopped_at = projections.head()
         third = register(ledger, 3)
         act(ledger, second, lambda s, at: s.resume(at=at, actor="a"))
