@@ -28,6 +28,7 @@ from integrity.store import (
     Sql,
     StoredRecord,
     TreeState,
+    account_id,
     read_state,
     record_of,
 )
@@ -234,24 +235,30 @@ class AuditLog:
 
     def _events(self, sql: Sql) -> Iterator[StoredRecord]:
         after = 0
+        nid = sql.nid
         while True:
-            nid = sql.nid
-            rows = sql.rows(
-                f"SELECT {nid} AS notification_id, originator_id, originator_version, "
-                f"topic, state FROM {self.events_table} WHERE {nid} > ? "
-                f"ORDER BY {nid} LIMIT {BATCH}",
+            rows = sql.tuples(
+                f"SELECT {nid}, originator_id, originator_version, topic, state "
+                f"FROM {self.events_table} WHERE {nid} > ? ORDER BY {nid} "
+                f"LIMIT {BATCH}",
                 (after,),
             )
             if not rows:
                 return
-            for row in rows:
-                yield record_of(row)
-            after = int(rows[-1]["notification_id"])
+            for notification_id, account, version, topic, state in rows:
+                yield StoredRecord(
+                    notification_id,
+                    account if isinstance(account, UUID) else account_id(account),
+                    version,
+                    topic,
+                    bytes(state),
+                )
+            after = rows[-1][0]
 
     def _recorded(self, sql: Sql) -> Iterator[Recorded]:
         after = -1
         while True:
-            rows = sql.rows(
+            rows = sql.tuples(
                 "SELECT leaf_index, notification_id, originator_id, "
                 "originator_version, event_digest, stream_hash FROM integrity_events "
                 f"WHERE leaf_index > ? ORDER BY leaf_index LIMIT {BATCH}",
@@ -259,9 +266,16 @@ class AuditLog:
             )
             if not rows:
                 return
-            for row in rows:
-                yield recorded_of(row)
-            after = int(rows[-1]["leaf_index"])
+            for leaf, notification_id, account, version, digest, chained in rows:
+                yield Recorded(
+                    leaf,
+                    notification_id,
+                    account_id(account),
+                    version,
+                    bytes(digest),
+                    bytes(chained),
+                )
+            after = rows[-1][0]
 
     def verify_snapshots(self) -> list[Finding]:
         """Every snapshot against a replay of its stream's chained events.
@@ -496,7 +510,7 @@ def recorded_of(row: dict[str, Any]) -> Recorded:
     return Recorded(
         leaf_index=int(row["leaf_index"]),
         notification_id=int(row["notification_id"]),
-        originator_id=originator if isinstance(originator, UUID) else UUID(originator),
+        originator_id=account_id(str(originator)),
         originator_version=int(row["originator_version"]),
         event_digest=bytes(row["event_digest"]),
         stream_hash=bytes(row["stream_hash"]),

@@ -21,6 +21,7 @@ import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any, Protocol
 from uuid import UUID
 
@@ -105,6 +106,21 @@ class Sql:
     def rows(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
         self.cursor.execute(self._sql(sql), params)
         return [dict(row) for row in self.cursor.fetchall()]
+
+    def tuples(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        """Rows as plain tuples in column order (the hot loops of verify)."""
+        if self.postgres:  # dict rows
+            self.cursor.execute(self._sql(sql), params)
+            return [tuple(row.values()) for row in self.cursor.fetchall()]
+        raw = getattr(self.cursor, "sqlite_cursor", self.cursor)
+        factory = raw.row_factory
+        raw.row_factory = None  # plain tuples straight from the driver
+        try:
+            raw.execute(sql, params)
+            rows: list[tuple[Any, ...]] = raw.fetchall()
+        finally:
+            raw.row_factory = factory
+        return rows
 
 
 @dataclass(frozen=True)
@@ -273,11 +289,20 @@ class Appender:
         return found
 
 
+@lru_cache(maxsize=65536)
+def account_id(stored: str) -> UUID:
+    """An account id as either store returns it (hex or dashed), parsed once
+    per account rather than once per event."""
+    return UUID(stored)
+
+
 def record_of(row: dict[str, Any]) -> StoredRecord:
     originator = row["originator_id"]
     return StoredRecord(
         notification_id=int(row["notification_id"]),
-        originator_id=originator if isinstance(originator, UUID) else UUID(originator),
+        originator_id=originator
+        if isinstance(originator, UUID)
+        else account_id(originator),
         originator_version=int(row["originator_version"]),
         topic=row["topic"],
         state=bytes(row["state"]),
