@@ -101,5 +101,29 @@ def history_entry_view(entry: HistoryEntry, zone: ZoneInfo) -> dict[str, Any]:
     }
 
 
+HISTORY_COLUMNS = frozenset(
+    {
+        "version",
+        "type",
+        "occurred_at",
+        "recorded_at",
+        "actor",
+        "from_state",
+        "to_state",
+        "backdated",
+    }
+)
+"""The fields of a history entry every rendering shows in columns of its own."""
+
+
+def details_text(entry: dict[str, Any]) -> str:
+    """An event's own fields (``key=value``), as ``history`` prints them."""
+    return " ".join(
+        f"{key}={value}"
+        for key, value in entry.items()
+        if key not in HISTORY_COLUMNS and value not in (None, False, [])
+    )
+
+
 def policy_view(policy: Policy) -> dict[str, Any]:
     return policy.to_dict()

@@ -12,7 +12,7 @@ import click
 from cli.commands.common import seeker_argument, session
 from cli.output import emit_account, emit_json, short_time, table
 from cli.session import parse_seeker_id
-from cli.views import history_entry_view, policy_view
+from cli.views import details_text, history_entry_view, policy_view
 from domain.errors import SeekerNotFound
 from domain.policy import PRESETS
 from domain.rules import account_rules, application_rules
@@ -102,7 +102,7 @@ def history(
             v["actor"],
             v["type"],
             f"{v['from_state'] or '-'} → {v['to_state']}",
-            _details_text(v),
+            details_text(v),
         ]
         for v in views
     ]
@@ -151,26 +151,6 @@ def _timeline(
         integrity=None,
     )
     deliver(page, target, as_json=run.json)
-
-
-_SHOWN_ELSEWHERE = {
-    "version",
-    "type",
-    "occurred_at",
-    "recorded_at",
-    "actor",
-    "from_state",
-    "to_state",
-    "backdated",
-}
-
-
-def _details_text(view: dict[str, Any]) -> str:
-    return " ".join(
-        f"{key}={value}"
-        for key, value in view.items()
-        if key not in _SHOWN_ELSEWHERE and value not in (None, False, [])
-    )
 
 
 @click.command()

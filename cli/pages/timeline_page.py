@@ -25,6 +25,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from cli.pages.common import STATUS_COLOURS, moment, render
+from cli.views import details_text
 
 ERASED = "erased"
 
@@ -51,18 +52,6 @@ DEADLINE_COLOURS = {
     "self_reinstatement_deadline": "#2e86ab",
     "purge_due_at": "#455a64",
 }
-_SHOWN_ELSEWHERE = frozenset(
-    {
-        "version",
-        "type",
-        "occurred_at",
-        "recorded_at",
-        "actor",
-        "from_state",
-        "to_state",
-        "backdated",
-    }
-)
 
 
 @dataclass
@@ -170,15 +159,6 @@ class Row:
 
 def _parse(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value) if value else None
-
-
-def details_text(entry: dict[str, Any]) -> str:
-    """An event's own fields, as ``history`` prints them."""
-    return " ".join(
-        f"{key}={value}"
-        for key, value in entry.items()
-        if key not in _SHOWN_ELSEWHERE and value not in (None, False, [])
-    )
 
 
 def _deadlines(account: dict[str, Any]) -> list[tuple[str, str, datetime]]:
