@@ -214,6 +214,20 @@ def run_demo(db: Path = DEMO_DB) -> None:
     demo.run("projections", "status", actor="manager.ono")
     demo.run("audit", "replay", actor="auditor.abe")
     auditor_proves_the_log(demo, db)
+
+    section("Pictures: the rulebook, the manager's report, an auditor's timeline")
+    pictures = [
+        (db.parent / "rulebook-workport.svg",
+         ["policies", "--diagram", "svg", "--policy", "workport"], "advisor.kato"),
+        (db.parent / "report.html", ["report", "html"], "manager.ono"),
+        (db.parent / "timeline-ken.html", ["history", ken, "--format", "html"],
+         "auditor.abe"),
+    ]  # fmt: skip
+    written = []
+    for path, args, actor in pictures:
+        if demo.run(*args, "--output", str(path), actor=actor) == 0 and path.exists():
+            written.append(path)
+    click.echo("\nWritten:\n" + "\n".join(f"  {path}" for path in written))
     click.secho(f"\nDemo ledger: {db}", fg="green")
 
 

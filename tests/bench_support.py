@@ -386,15 +386,18 @@ def synthetic_machine(factor: int = 10) -> type[StateMachine]:
     into_real = len(live) * (factor - 2)
     for number in range(extra_events):
         name = f"e{number}"
+        # Every command leads to one state (the rules refuse any other
+        # machine): its transitions all go on to the next x state.
         target = states[f"x{(number + 1) % extra_states}"]
         cond = "policy_has_advisors" if number % 3 == 0 else None
         add(name, states[f"x{number % extra_states}"].to(target, cond=cond))
         if number < into_real:
             add(name, states[live[number % len(live)]].to(target, cond=cond))
         elif number < doubled:
-            # Back into the real states, so every state can reach `purged`.
             other = states[f"x{(number + 37) % extra_states}"]
-            add(name, other.to(states[live[number % len(live)]], cond=cond))
+            add(name, other.to(target, cond=cond))
+    # One way back into the real states, so every state can reach `purged`.
+    add("e_back", states["x0"].to(states[live[0]]))
     namespace: dict[str, Any] = {**states, **transitions}
     return type(f"AccountLifecycleX{factor}", (StateMachine,), namespace)
 

@@ -154,8 +154,43 @@ def _timeline(
 
 
 @click.command()
-def policies() -> None:
-    """The presets and their rules, and the lifecycle they apply to."""
+@click.option(
+    "--diagram",
+    "diagram_format",
+    type=click.Choice(("mermaid", "dot", "svg", "png"), case_sensitive=False),
+    default=None,
+    help=(
+        "Draw the account and application lifecycles instead: mermaid or dot "
+        "source, or an svg/png picture (dot, svg and png need graphviz). "
+        "Arrows are commands, [conditions] their guards."
+    ),
+)
+@click.option(
+    "--policy",
+    metavar="NAME|PATH.toml",
+    help=(
+        "With --diagram: draw the rulebook under this policy, leaving out the "
+        "moves its policy guards refuse (HelloWork: no pause, no change-advisor)."
+    ),
+)
+@click.option(
+    "--output",
+    metavar="FILE",
+    help="With --diagram: write it to FILE (default: stdout; png needs a FILE).",
+)
+def policies(
+    diagram_format: str | None, policy: str | None, output: str | None
+) -> None:
+    """The presets and their rules, and the lifecycle they apply to.
+
+    With --diagram, the lifecycles drawn from the compiled rules (with
+    --policy, minus the transitions that policy forbids; the output's header
+    comment says which)."""
+    if diagram_format is not None:
+        _diagram(diagram_format.lower(), policy, output)
+        return
+    if policy is not None or output is not None:
+        raise click.UsageError("--policy and --output go with --diagram only")
     run = session()
     rules = account_rules()
     lifecycle = {state: rules.allowed(state) for state in rules.states}
@@ -183,6 +218,24 @@ def policies() -> None:
     click.echo("\nApplication lifecycle")
     for state, commands in app_lifecycle.items():
         click.echo(f"  {state:<21} {', '.join(commands) or '(final)'}")
+
+
+def _diagram(diagram_format: str, policy_name: str | None, output: str | None) -> None:
+    """``policies --diagram``: the drawing libraries load only here."""
+    from cli import diagrams
+    from domain.errors import BadValue
+    from domain.policy import load_policy
+
+    run = session()
+    target = _html_target(output)
+    if target is None and diagram_format == "png":
+        raise BadValue("--diagram png writes a picture: give --output FILE.png")
+    policy = None if policy_name is None else load_policy(policy_name)
+    data = diagrams.render(diagram_format, policy)
+    if target is None:
+        click.echo(data.decode("utf-8"), nl=False)
+        return
+    diagrams.write(data, target, as_json=run.json)
 
 
 def _rule_text(value: Any) -> str:

@@ -1,10 +1,13 @@
-"""Regenerate ``docs/report.png`` and ``docs/timeline.png`` (``make screenshots``).
+"""Regenerate ``docs/report.png``, ``docs/timeline.png`` and ``docs/rulebook.png``
+(``make screenshots``).
 
 Builds a demo store through the real CLI (a simulated agency of 600 seekers
 and one hand-made account with a Japanese name, applications, a last-minute
 email decline, an unreachable spell and a withdrawal recorded live after a
 backdated past), writes both pages with ``seekers``, and photographs them in
 headless Chromium (Debian's, offline, see ``tests/support/browser.py``).
+The rulebook is ``seekers policies --diagram``: its SVG must parse, and its
+PNG is Graphviz's own (``dot -Tpng``) rendering of the same graph.
 
     python -m tests.support.screenshots [FOLDER]    # default: docs
 """
@@ -129,7 +132,25 @@ def main(argv: list[str]) -> int:
                 target = folder / name
                 target.write_bytes(_optimised(shot))
                 print(f"{target} ({target.stat().st_size:,} bytes)")
+        rulebook(folder, Path(work), db_url)
     return 0
+
+
+def rulebook(folder: Path, work: Path, db_url: str) -> None:
+    """``docs/rulebook.png``: the lifecycles as ``seekers policies --diagram``
+    draws them without a policy, checked as SVG first (every state named)."""
+    import xml.etree.ElementTree as ElementTree
+
+    svg = work / "rulebook.svg"
+    _run(["policies", "--diagram", "svg", "--output", str(svg)], db_url)
+    text = " ".join(ElementTree.parse(svg).getroot().itertext())
+    if "Withdrawal requested" not in text or "Interview scheduled" not in text:
+        raise SystemExit(f"{svg}: the states are missing from the drawing")
+    png = work / "rulebook.png"
+    _run(["policies", "--diagram", "png", "--output", str(png)], db_url)
+    target = folder / "rulebook.png"
+    target.write_bytes(_optimised(png.read_bytes()))
+    print(f"{target} ({target.stat().st_size:,} bytes)")
 
 
 if __name__ == "__main__":

@@ -1,0 +1,246 @@
+"""The rulebook drawn: both lifecycles through python-statemachine's diagrams.
+
+``seekers policies --diagram FORMAT`` draws the account and the application
+machines in one picture, one box each. The states come from the machines
+(python-statemachine's ``extract``); the arrows come from the compiled
+:mod:`domain.rules` tables, so the picture shows exactly what the commands
+obey: every move, labelled with its CLI command and its guards as
+conditions. A move that stays in its state (``apply``, ``contact``…) is
+listed inside the state.
+
+With a policy, the moves a *policy guard* refuses under it (HelloWork has no
+pausing and no advisors) are left out, asked of
+:func:`domain.guards.policy_refusal`, never listed by hand.
+
+This module imports python-statemachine's diagram package, and pydot for
+the graphviz formats: the CLI imports it only when a diagram is asked for.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from dataclasses import replace
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+from domain.errors import BadValue
+from domain.guards import policy_refusal
+from domain.rules import ACCOUNT, APPLICATION, Move, Rules
+
+if TYPE_CHECKING:
+    from statemachine.contrib.diagram.model import DiagramGraph, DiagramState
+
+    from domain.policy import Policy
+
+FORMATS = ("mermaid", "dot", "svg", "png")
+TEXT_FORMATS = frozenset({"mermaid", "dot", "svg"})
+GRAPHVIZ_MISSING = (
+    "graphviz is not installed (the dot program): "
+    "apt-get install graphviz, or make browser"
+)
+STORAGE_EXIT = 6
+
+
+class GraphvizMissing(click.ClickException):
+    """``dot`` is not on PATH: exit 6 with one line saying how to get it."""
+
+    exit_code = STORAGE_EXIT
+
+    def __init__(self) -> None:
+        super().__init__(GRAPHVIZ_MISSING)
+
+
+def drawn_moves(rules: Rules, policy: Policy | None) -> list[Move]:
+    """Every move of ``rules`` in declaration order, less those a policy
+    guard refuses under ``policy`` (none are left out without a policy)."""
+    return [
+        move
+        for state in rules.states
+        for command in rules.allowed(state)
+        if (move := rules.move(state, command))
+        and (policy is None or policy_refusal(policy, move.guards) is None)
+    ]
+
+
+def header(policy: Policy | None) -> list[str]:
+    """What the picture shows, in words: the first lines of its source."""
+    lines = [
+        "Seeker Ledger rulebook: the account and application lifecycles",
+        "(drawn from the compiled rules by seekers policies; do not edit by hand).",
+        "Arrows are commands, [conditions] the guards they need;",
+        "commands listed inside a state keep the state.",
+    ]
+    if policy is None:
+        lines.append("No policy: every move of the machines, before policy guards.")
+    else:
+        lines.append(
+            f"Policy {policy.name}: the moves its policy guards refuse are left out."
+        )
+    return lines
+
+
+def _label(move: Move) -> str:
+    return move.command + (f" [{', '.join(move.guards)}]" if move.guards else "")
+
+
+def _machine_box(rules: Rules, policy: Policy | None, title: str) -> DiagramState:
+    """One machine as a box: its states from python-statemachine's ``extract``,
+    the moves that keep a state written inside it."""
+    from statemachine.contrib.diagram.extract import extract
+    from statemachine.contrib.diagram.model import (
+        ActionType,
+        DiagramAction,
+        DiagramState,
+        StateType,
+    )
+
+    graph = extract(rules.machine)
+    inside: dict[str, list[DiagramAction]] = {}
+    for move in drawn_moves(rules, policy):
+        if not move.changes_state:
+            action = DiagramAction(type=ActionType.INTERNAL, body=_label(move))
+            inside.setdefault(move.source, []).append(action)
+    states = [
+        replace(state, actions=inside.get(state.id, [])) for state in graph.states
+    ]
+    return DiagramState(
+        id=rules.subject,
+        name=title,
+        type=StateType.REGULAR,
+        children=states,
+    )
+
+
+def rulebook_graph(policy: Policy | None) -> DiagramGraph:
+    """Both machines, as python-statemachine's diagram model."""
+    from statemachine.contrib.diagram.model import DiagramGraph, DiagramTransition
+
+    boxes = []
+    transitions = []
+    for rules, title in ((ACCOUNT, "Account"), (APPLICATION, "Application")):
+        boxes.append(_machine_box(rules, policy, title))
+        transitions += [
+            DiagramTransition(
+                source=move.source,
+                targets=[move.target],
+                event=move.command,
+                guards=list(move.guards),
+            )
+            for move in drawn_moves(rules, policy)
+            if move.changes_state
+        ]
+    name = "rulebook" if policy is None else f"rulebook ({policy.name})"
+    return DiagramGraph(
+        name=name,
+        states=boxes,
+        transitions=transitions,
+        compound_state_ids={box.id for box in boxes},
+    )
+
+
+def mermaid(policy: Policy | None) -> str:
+    """The Mermaid ``stateDiagram-v2`` source, with the header as ``%%`` lines."""
+    from statemachine.contrib.diagram.renderers.mermaid import MermaidRenderer
+
+    text = MermaidRenderer().render(rulebook_graph(policy))
+    first, rest = text.split("\n", 1)
+    comments = "".join(f"    %% {line}\n" for line in header(policy))
+    return f"{first}\n{comments}{rest}"
+
+
+def dot(policy: Policy | None) -> str:
+    """The Graphviz source, with the header as ``//`` lines."""
+    from statemachine.contrib.diagram.renderers.dot import (
+        DotRenderer,
+        DotRendererConfig,
+    )
+
+    config = DotRendererConfig(
+        font_name="Helvetica",
+        state_font_size="12",
+        transition_font_size="10",
+        graph_attrs={"labelloc": "t", "fontsize": "16", "dpi": "110"},
+    )
+    graph = DotRenderer(config).render(rulebook_graph(policy))
+    title = "Seeker Ledger rulebook" + (
+        "" if policy is None else f": policy {policy.name}"
+    )
+    graph.set("label", title)
+    comments = "".join(f"// {line}\n" for line in header(policy))
+    return comments + str(graph.to_string())
+
+
+def graphviz(policy: Policy | None, fmt: str) -> bytes:
+    """The picture drawn by Graphviz's ``dot`` (``svg`` or ``png``)."""
+    from statemachine.contrib.diagram.graphviz import (
+        GraphvizError,
+        GraphvizNotFoundError,
+        run_graphviz,
+    )
+
+    if shutil.which("dot") is None:
+        raise GraphvizMissing()
+    try:
+        drawn = run_graphviz(dot(policy), fmt)
+    except GraphvizNotFoundError:
+        raise GraphvizMissing() from None
+    except GraphvizError as error:
+        message = " ".join(str(error).split())
+        raise click.ClickException(f"graphviz failed: {message}") from None
+    if fmt == "svg":
+        return _svg_with_header(drawn, policy)
+    return drawn
+
+
+def _svg_with_header(svg: bytes, policy: Policy | None) -> bytes:
+    """The header as an XML comment just after the XML declaration."""
+    text = svg.decode("utf-8")
+    comment = "<!--\n" + "\n".join(header(policy)).replace("--", "- -") + "\n-->\n"
+    if text.startswith("<?xml"):
+        declaration, rest = text.split("\n", 1)
+        return f"{declaration}\n{comment}{rest}".encode()
+    return (comment + text).encode()
+
+
+def render(fmt: str, policy: Policy | None) -> bytes:
+    """The diagram in ``fmt``, as the bytes to print or write. The graphviz
+    formats (``dot`` too, so a script gets one answer) need the ``dot``
+    program."""
+    if fmt == "mermaid":
+        return mermaid(policy).encode()
+    if shutil.which("dot") is None:
+        raise GraphvizMissing()
+    if fmt == "dot":
+        return dot(policy).encode()
+    return graphviz(policy, fmt)
+
+
+def write(data: bytes, output: Path, *, as_json: bool) -> None:
+    """Write ``data`` to ``output`` whole or not at all, then print the path
+    (``{"output": PATH, "bytes": N}`` with ``--json``), as the pages do."""
+    try:
+        handle, temporary = tempfile.mkstemp(
+            dir=output.parent, prefix=f".{output.name}.", suffix=".tmp"
+        )
+        try:
+            with os.fdopen(handle, "wb") as file:
+                file.write(data)
+            mask = os.umask(0o022)
+            os.umask(mask)
+            os.chmod(temporary, 0o666 & ~mask)
+            os.replace(temporary, output)
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
+    except OSError as error:
+        reason = error.strerror or type(error).__name__
+        raise BadValue(f"--output {output}: cannot write: {reason}") from None
+    if as_json:
+        click.echo(json.dumps({"output": str(output), "bytes": len(data)}))
+    else:
+        click.echo(str(output))
