@@ -106,7 +106,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "list": (
         "cli.commands.reports:list_command",
-        "Accounts from the status projection.",
+        "Accounts from the status projection, by registration time.",
     ),
     "report": (
         "cli.commands.reports:report_command",

@@ -53,6 +53,22 @@ ACCOUNTS_TABLES = [
         WHERE unreachable_lapses_at IS NOT NULL""",
     """CREATE INDEX IF NOT EXISTS accounts_purge_due
         ON accounts (purge_due_at) WHERE purge_due_at IS NOT NULL""",
+    # Keyset paging (``seekers list``, ``report retention|unreachable``):
+    # each listing's order (its sort column, then id) under each filter is an
+    # index, so a page, first or later, is a short range scan and never a sort
+    # of the whole table.
+    """CREATE INDEX IF NOT EXISTS accounts_page
+        ON accounts (registered_at, id)""",
+    """CREATE INDEX IF NOT EXISTS accounts_page_status
+        ON accounts (status, registered_at, id)""",
+    """CREATE INDEX IF NOT EXISTS accounts_page_policy
+        ON accounts (policy, registered_at, id)""",
+    """CREATE INDEX IF NOT EXISTS accounts_page_status_policy
+        ON accounts (status, policy, registered_at, id)""",
+    """CREATE INDEX IF NOT EXISTS accounts_page_retention
+        ON accounts (purge_due_at, id) WHERE purge_due_at IS NOT NULL""",
+    """CREATE INDEX IF NOT EXISTS accounts_page_unreachable
+        ON accounts (status, unreachable_since, id) WHERE status = 'unreachable'""",
     """CREATE TABLE IF NOT EXISTS report_status (
         policy TEXT NOT NULL, status TEXT NOT NULL, count BIGINT NOT NULL,
         PRIMARY KEY (policy, status))""",

@@ -1,46 +1,132 @@
-"""Commands that read the projections: the account list and the reports."""
+"""Commands that read the projections: the account list and the reports.
+
+``list`` and the reports that list accounts (``retention``, ``unreachable``)
+are paged by keyset (``--limit N``, ``--all``, ``--after CURSOR``) and
+streamed: rows are fetched a batch at a time and written as they come, in
+every format, so ``--all`` over a million accounts runs in flat memory.
+"""
 
 from __future__ import annotations
 
 import csv
 import io
-from typing import Any
+import json
+import sys
+from collections.abc import Iterable, Iterator, Sequence
+from itertools import islice
+from typing import Any, TypeVar
 
 import click
 
 from cli.commands.common import choice, session
 from cli.output import emit_json, short_time, table
+from cli.session import Session, storage_errors
 from domain.rules import account_rules
 from domain.timerules import utcnow
-from projections.queries import REPORTS, list_accounts, report
+from projections.queries import (
+    BATCH_SIZE,
+    LIST_COLUMNS,
+    PAGED_REPORTS,
+    REPORTS,
+    RowStream,
+    iter_accounts,
+    report,
+    report_rows,
+)
+
+TERMINAL_PAGE = 50
+"""Rows shown when stdout is a terminal and neither --limit nor --all is given."""
+
+T = TypeVar("T")
+
+_limit = click.option(
+    "--limit",
+    type=click.IntRange(min=1),
+    metavar="N",
+    help=f"At most N rows (default: {TERMINAL_PAGE} on a terminal, else all); "
+    "the cursor of the next page is printed when more rows exist.",
+)
+_all = click.option(
+    "--all", "all_rows", is_flag=True, help="Every row, even on a terminal."
+)
+_after = click.option(
+    "--after",
+    metavar="CURSOR",
+    help="Continue after the page that printed this cursor.",
+)
+
+
+def _page_size(limit: int | None, all_rows: bool) -> int | None:
+    if all_rows and limit is not None:
+        raise click.UsageError("--limit and --all go separately")
+    if all_rows or limit is not None:
+        return limit
+    try:
+        terminal = sys.stdout.isatty()
+    except (AttributeError, ValueError):
+        terminal = False
+    return TERMINAL_PAGE if terminal else None
+
+
+def _format(output_format: str | None, run: Session) -> str:
+    return output_format or ("json" if run.json else "table")
 
 
 @click.command(name="list")
 @click.option("--status", type=choice(*account_rules().states[1:]))
 @click.option("--policy", help="Policy name.")
-def list_command(status: str | None, policy: str | None) -> None:
-    """Accounts from the status projection."""
+@click.option(
+    "--format",
+    "output_format",
+    type=choice("table", "csv", "json"),
+    default=None,
+    help="Default: table (json with --json).",
+)
+@_limit
+@_all
+@_after
+def list_command(
+    status: str | None,
+    policy: str | None,
+    output_format: str | None,
+    limit: int | None,
+    all_rows: bool,
+    after: str | None,
+) -> None:
+    """Accounts from the status projection, by registration time."""
+    size = _page_size(limit, all_rows)
     run = session()
     run.catch_up_for_reading()
-    accounts = run.call(
-        list_accounts, run.projections().views["accounts"], status=status, policy=policy
+    accounts: RowStream = run.call(
+        iter_accounts,
+        run.projections().views["accounts"],
+        status=status,
+        policy=policy,
+        limit=size,
+        after=after,
     )
-    if run.json:
-        emit_json({"accounts": accounts})
-        return
-    rows = [
-        [
-            a["id"],
-            a["policy"],
-            a["status"],
-            short_time(a["status_since"]),
-            a["open_applications"],
-            a["advisor"] or "",
-        ]
-        for a in accounts
-    ]
-    click.echo(table(rows, ["id", "policy", "status", "since", "open apps", "advisor"]))
-    click.echo(f"{len(accounts)} account(s)")
+    output_format = _format(output_format, run)
+    with storage_errors(run.config):
+        if output_format == "json":
+            _write_json({}, "accounts", accounts)
+        elif output_format == "csv":
+            _write_csv(LIST_COLUMNS, accounts)
+        else:
+            cells = (
+                [
+                    a["id"],
+                    a["policy"],
+                    a["status"],
+                    short_time(a["status_since"]),
+                    a["open_applications"],
+                    a["advisor"] or "",
+                ]
+                for a in accounts
+            )
+            header = ["id", "policy", "status", "since", "open apps", "advisor"]
+            _write_table(cells, header)
+            click.echo(f"{accounts.count} account(s)")
+    _announce_next(accounts, output_format)
 
 
 @click.command(name="report")
@@ -59,23 +145,40 @@ def list_command(status: str | None, policy: str | None) -> None:
     metavar="FILE",
     help="With NAME html: write the page to FILE (default: stdout).",
 )
+@_limit
+@_all
+@_after
 def report_command(
     name: str,
     start: str | None,
     end: str | None,
     output_format: str | None,
     output: str | None,
+    limit: int | None,
+    all_rows: bool,
+    after: str | None,
 ) -> None:
     """A management report fed by the projections.
 
-    NAME html writes every report as one self-contained HTML page (charts
-    and tables) for managers: it opens offline, from a file.
+    The reports that list accounts (retention, unreachable) are paged like
+    ``list``: --limit, --all, --after. NAME html writes every report as one
+    self-contained HTML page (charts and tables) for managers: it opens
+    offline, from a file.
     """
+    if name not in PAGED_REPORTS and (limit is not None or after is not None):
+        raise click.UsageError(
+            f"--limit and --after page the reports that list accounts "
+            f"({', '.join(PAGED_REPORTS)}), not {name}"
+        )
     if name == "html":
         _html_report(start, end, output_format, output)
         return
     if output is not None:
         raise click.UsageError("--output goes with report html only")
+    if name in PAGED_REPORTS:
+        size = _page_size(limit, all_rows)
+        _paged_report(name, start, end, output_format, size, after)
+        return
     run = session()
     run.catch_up_for_reading()
     rows = run.call(
@@ -94,6 +197,107 @@ def report_command(
     else:
         header = list(rows[0]) if rows else list(_EMPTY_HEADERS[name])
         click.echo(table([[_cell(r[h]) for h in header] for r in rows], header))
+
+
+def _paged_report(
+    name: str,
+    start: str | None,
+    end: str | None,
+    output_format: str | None,
+    limit: int | None,
+    after: str | None,
+) -> None:
+    run = session()
+    run.catch_up_for_reading()
+    rows: RowStream = run.call(
+        report_rows,
+        run.projections().views["accounts"],
+        name,
+        start=start,
+        end=end,
+        now=utcnow(),
+        limit=limit,
+        after=after,
+    )
+    output_format = _format(output_format, run)
+    header = _EMPTY_HEADERS[name]
+    with storage_errors(run.config):
+        if output_format == "json":
+            _write_json({"report": name}, "rows", rows)
+        elif output_format == "csv":
+            _write_csv(header, rows)
+        else:
+            _write_table(([_cell(r[h]) for h in header] for r in rows), header)
+    _announce_next(rows, output_format)
+
+
+def _batches(items: Iterable[T], size: int = BATCH_SIZE) -> Iterator[list[T]]:
+    iterator = iter(items)
+    while batch := list(islice(iterator, size)):
+        yield batch
+
+
+def _write_json(head: dict[str, Any], field: str, rows: RowStream) -> None:
+    """One JSON document, written as the rows come: the fields of ``head``,
+    then ``field`` (the rows), then ``next`` when a page follows."""
+    opening = "".join(
+        f"  {json.dumps(key)}: {json.dumps(value, ensure_ascii=False)},\n"
+        for key, value in head.items()
+    )
+    click.echo(f"{{\n{opening}  {json.dumps(field)}: [", nl=False)
+    separator = "\n    "
+    for batch in _batches(rows):
+        parts = []
+        for row in batch:
+            parts.append(separator + json.dumps(row, ensure_ascii=False))
+            separator = ",\n    "
+        click.echo("".join(parts), nl=False)
+    closing = "]" if rows.count == 0 else "\n  ]"
+    if rows.next_cursor is not None:
+        closing += f',\n  "next": {json.dumps(rows.next_cursor)}'
+    click.echo(closing + "\n}")
+
+
+def _write_csv(header: Sequence[str], rows: Iterable[dict[str, Any]]) -> None:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=list(header), lineterminator="\n")
+    writer.writeheader()
+    click.echo(buffer.getvalue(), nl=False)
+    for batch in _batches(rows):
+        buffer.seek(0)
+        buffer.truncate()
+        writer.writerows(batch)
+        click.echo(buffer.getvalue(), nl=False)
+
+
+def _write_table(rows: Iterable[Sequence[Any]], header: Sequence[str]) -> None:
+    """A text table written a batch at a time. Column widths are those of
+    the header and the rows so far: they only grow, so a long listing stays
+    aligned within each batch of rows (a short one is one batch)."""
+    widths = [len(str(h)) for h in header]
+
+    def line(cells: Sequence[str]) -> str:
+        padded = (c.ljust(w) for c, w in zip(cells, widths, strict=True))
+        return "  ".join(padded).rstrip()
+
+    started = False
+    for batch in _batches(rows):
+        cells = [["" if c is None else str(c) for c in row] for row in batch]
+        widths = [
+            max([w, *(len(row[i]) for row in cells)]) for i, w in enumerate(widths)
+        ]
+        lines = [] if started else [line(header), line(["-" * w for w in widths])]
+        started = True
+        lines += [line(row) for row in cells]
+        click.echo("\n".join(lines))
+    if not started:
+        click.echo("\n".join([line(header), line(["-" * w for w in widths])]))
+
+
+def _announce_next(rows: RowStream, output_format: str) -> None:
+    """Where the next page starts: in the JSON document, else on stderr."""
+    if rows.next_cursor is not None and output_format != "json":
+        click.echo(f"next page: --after {rows.next_cursor}", err=True)
 
 
 def _html_report(
