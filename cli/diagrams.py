@@ -18,17 +18,14 @@ the graphviz formats: the CLI imports it only when a diagram is asked for.
 
 from __future__ import annotations
 
-import json
-import os
 import shutil
-import tempfile
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
 
-from domain.errors import BadValue
+from cli.files import write_output
 from domain.guards import policy_refusal
 from domain.rules import ACCOUNT, APPLICATION, Move, Rules
 
@@ -221,26 +218,5 @@ def render(fmt: str, policy: Policy | None) -> bytes:
 
 
 def write(data: bytes, output: Path, *, as_json: bool) -> None:
-    """Write ``data`` to ``output`` whole or not at all, then print the path
-    (``{"output": PATH, "bytes": N}`` with ``--json``), as the pages do."""
-    try:
-        handle, temporary = tempfile.mkstemp(
-            dir=output.parent, prefix=f".{output.name}.", suffix=".tmp"
-        )
-        try:
-            with os.fdopen(handle, "wb") as file:
-                file.write(data)
-            mask = os.umask(0o022)
-            os.umask(mask)
-            os.chmod(temporary, 0o666 & ~mask)
-            os.replace(temporary, output)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
-    except OSError as error:
-        reason = error.strerror or type(error).__name__
-        raise BadValue(f"--output {output}: cannot write: {reason}") from None
-    if as_json:
-        click.echo(json.dumps({"output": str(output), "bytes": len(data)}))
-    else:
-        click.echo(str(output))
+    """Write ``data`` to ``output`` whole or not at all, as the pages do."""
+    write_output(data, output, as_json=as_json)

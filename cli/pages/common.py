@@ -10,7 +10,6 @@ same colour everywhere.
 from __future__ import annotations
 
 import os
-import tempfile
 from datetime import datetime
 from functools import cache
 from pathlib import Path
@@ -19,6 +18,7 @@ from typing import Any
 import click
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
+from cli.files import write_output
 from domain.errors import BadValue
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -131,12 +131,6 @@ def check_output(output: str | None) -> Path | None:
     return path
 
 
-def _umask() -> int:
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
-
-
 def deliver(page: str, output: Path | None, *, as_json: bool) -> None:
     """Write the page to ``output`` (whole or not at all), or to stdout.
 
@@ -146,25 +140,4 @@ def deliver(page: str, output: Path | None, *, as_json: bool) -> None:
     if output is None:
         click.echo(page, nl=False)
         return
-    data = page.encode("utf-8")
-    try:
-        handle, temporary = tempfile.mkstemp(
-            dir=output.parent, prefix=f".{output.name}.", suffix=".tmp"
-        )
-        try:
-            with os.fdopen(handle, "wb") as file:
-                file.write(data)
-            os.chmod(temporary, 0o666 & ~_umask())
-            os.replace(temporary, output)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
-    except OSError as error:
-        reason = error.strerror or type(error).__name__
-        raise BadValue(f"--output {output}: cannot write: {reason}") from None
-    if as_json:
-        import json
-
-        click.echo(json.dumps({"output": str(output), "bytes": len(data)}))
-    else:
-        click.echo(str(output))
+    write_output(page.encode("utf-8"), output, as_json=as_json)

@@ -1,0 +1,46 @@
+"""Writing an output file the way every ``--output`` does: whole or not at all.
+
+The bytes go to a temporary file beside the target, which is then renamed
+over it, so a reader (or a crash) never meets half a page or half a picture;
+the path written is printed (``{"output": PATH, "bytes": N}`` with ``--json``)
+so a script can pick it up.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+
+import click
+
+from domain.errors import BadValue
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def write_output(data: bytes, output: Path, *, as_json: bool) -> None:
+    try:
+        handle, temporary = tempfile.mkstemp(
+            dir=output.parent, prefix=f".{output.name}.", suffix=".tmp"
+        )
+        try:
+            with os.fdopen(handle, "wb") as file:
+                file.write(data)
+            os.chmod(temporary, 0o666 & ~_umask())
+            os.replace(temporary, output)
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
+    except OSError as error:
+        reason = error.strerror or type(error).__name__
+        raise BadValue(f"--output {output}: cannot write: {reason}") from None
+    if as_json:
+        click.echo(json.dumps({"output": str(output), "bytes": len(data)}))
+    else:
+        click.echo(str(output))
