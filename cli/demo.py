@@ -219,12 +219,16 @@ def run_demo(db: Path = DEMO_DB) -> None:
     pictures = [
         (db.parent / "rulebook-workport.svg",
          ["policies", "--diagram", "svg", "--policy", "workport"], "advisor.kato"),
+        (db.parent / "rulebook-workport.mmd",
+         ["policies", "--diagram", "mermaid", "--policy", "workport"],
+         "advisor.kato"),
         (db.parent / "report.html", ["report", "html"], "manager.ono"),
         (db.parent / "timeline-ken.html", ["history", ken, "--format", "html"],
          "auditor.abe"),
     ]  # fmt: skip
     written = []
     for path, args, actor in pictures:
+        path.unlink(missing_ok=True)  # a picture listed below is this run's
         if demo.run(*args, "--output", str(path), actor=actor) == 0 and path.exists():
             written.append(path)
     click.echo("\nWritten:\n" + "\n".join(f"  {path}" for path in written))

@@ -150,18 +150,27 @@ def mermaid(policy: Policy | None) -> str:
     return f"{first}\n{comments}{rest}"
 
 
-def dot(policy: Policy | None) -> str:
+PNG_DPI = "110"
+"""Resolution of ``--diagram png``. Only the PNG gets one: Graphviz 2.43
+(Debian's) scales an SVG drawn at a dpi other than 72 but not its viewBox,
+so browsers would clip a third of the picture."""
+
+
+def dot(policy: Policy | None, *, dpi: str | None = None) -> str:
     """The Graphviz source, with the header as ``//`` lines."""
     from statemachine.contrib.diagram.renderers.dot import (
         DotRenderer,
         DotRendererConfig,
     )
 
+    graph_attrs = {"labelloc": "t", "fontsize": "16"}
+    if dpi is not None:
+        graph_attrs["dpi"] = dpi
     config = DotRendererConfig(
         font_name="Helvetica",
         state_font_size="12",
         transition_font_size="10",
-        graph_attrs={"labelloc": "t", "fontsize": "16", "dpi": "110"},
+        graph_attrs=graph_attrs,
     )
     graph = DotRenderer(config).render(rulebook_graph(policy))
     title = "Seeker Ledger rulebook" + (
@@ -183,7 +192,7 @@ def graphviz(policy: Policy | None, fmt: str) -> bytes:
     if shutil.which("dot") is None:
         raise GraphvizMissing()
     try:
-        drawn = run_graphviz(dot(policy), fmt)
+        drawn = run_graphviz(dot(policy, dpi=PNG_DPI if fmt == "png" else None), fmt)
     except GraphvizNotFoundError:
         raise GraphvizMissing() from None
     except GraphvizError as error:

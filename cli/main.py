@@ -125,6 +125,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "cli.commands.operations:projections",
         "Projection upkeep: status, catch-up, rebuild, run.",
     ),
+    "import": (
+        "cli.commands.importing:import_command",
+        "Import an agency's existing records (JSON Lines events or CSV registrations).",
+    ),
     "find": (
         "cli.commands.privacy:find",
         "Accounts registered with an email (through its keyed hash, never stored).",

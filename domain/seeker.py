@@ -128,6 +128,37 @@ class Seeker(Aggregate):
             advisor=advisor.strip() if advisor else None,
         )
 
+    @staticmethod
+    def record_imported(
+        seeker: Seeker | None, event_name: str, fields: dict[str, Any]
+    ) -> Seeker:
+        """Record one event of an imported legacy history, as it happened.
+
+        No rule is asked, on purpose: an agency's existing records are facts
+        that already took place under its old system, sometimes in ways
+        today's rules refuse (a HelloWork account paused, a reinstatement
+        after the window). Refusing them would falsify the history; they go
+        in as recorded and ``seekers audit replay`` lists what today's rules
+        would refuse. ``seeker`` is ``None`` for the first event, which must
+        be ``Registered`` (``fields`` then holds the account's ``id``); every
+        other event goes through its private ``@event`` method, the same
+        state change a replay makes. Checking the fields themselves (types,
+        known applications, time order) is the importer's job.
+        """
+        if seeker is None:
+            if event_name != "Registered":
+                raise BadValue(f"an account starts with Registered, not {event_name}")
+            return Seeker._create(Seeker.Registered, **fields)
+        if event_name == "Registered":
+            raise BadValue(f"seeker {seeker.id} is already registered")
+        method_name = "_" + "".join(
+            f"_{c.lower()}" if c.isupper() else c for c in event_name
+        ).lstrip("_")
+        if not hasattr(events, event_name) or not hasattr(seeker, method_name):
+            raise BadValue(f"unknown event type {event_name!r}")
+        getattr(seeker, method_name)(**fields)
+        return seeker
+
     # -- reading ---------------------------------------------------------
 
     @property

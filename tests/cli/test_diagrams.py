@@ -9,7 +9,10 @@ these tests never skip.
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
 import xml.etree.ElementTree as ElementTree
 from pathlib import Path
 
@@ -112,6 +115,21 @@ def test_svg_parses_and_names_every_state(tmp_path: Path) -> None:
     assert "Policy workport" in result.stdout  # the header comment
 
 
+def test_svg_is_drawn_whole(tmp_path: Path) -> None:
+    """The SVG's size is its viewBox: a browser shows all of it. (Graphviz
+    2.43 drawing an SVG at a dpi other than 72 scales the drawing but not
+    the viewBox, and a third of the picture falls outside.)"""
+    result = seekers(tmp_path, "--diagram", "svg")
+    assert result.code == 0, result.stderr
+    root = ElementTree.fromstring(result.stdout.encode())
+    _, _, width, height = (float(n) for n in root.attrib["viewBox"].split())
+    assert float(root.attrib["width"].removesuffix("pt")) == pytest.approx(width)
+    assert float(root.attrib["height"].removesuffix("pt")) == pytest.approx(height)
+    graph = root.find("{http://www.w3.org/2000/svg}g")
+    assert graph is not None
+    assert "scale(1 1)" in graph.attrib["transform"]
+
+
 def test_png_is_written_to_the_output_file(tmp_path: Path) -> None:
     target = tmp_path / "rulebook.png"
     result = seekers(tmp_path, "--diagram", "png", "--output", str(target))
@@ -173,6 +191,79 @@ def test_output_in_a_missing_folder_is_exit_2(tmp_path: Path, fmt: str) -> None:
     assert len(result.stderr.strip().splitlines()) == 1
     assert "no such folder" in result.stderr
     assert not target.parent.exists()
+
+
+def test_output_in_a_read_only_place_is_exit_2(tmp_path: Path) -> None:
+    """A folder the user may not write in; root writes anywhere on disk, so
+    as root the place is sysfs, where nobody may create a file."""
+    if os.geteuid() == 0:
+        folder = Path("/sys")
+    else:
+        folder = tmp_path / "read-only"
+        folder.mkdir()
+        folder.chmod(0o555)
+    target = folder / "rulebook.mmd"
+    result = seekers(tmp_path, "--diagram", "mermaid", "--output", str(target))
+    assert result.code == 2
+    assert result.stdout == ""
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert str(target) in result.stderr
+    assert not target.exists()
+
+
+def test_unknown_format_is_exit_2(tmp_path: Path) -> None:
+    result = seekers(tmp_path, "--diagram", "gif")
+    assert result.code == 2
+    assert result.stdout == ""
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert "'gif' is not one of 'mermaid', 'dot', 'svg', 'png'" in result.stderr
+
+
+LAZY_PROBE = """
+import contextlib, importlib, io, sys
+from cli.main import COMMANDS, main
+for target, _help in COMMANDS.values():
+    importlib.import_module(target.split(":")[0])
+def run(*argv):
+    with contextlib.redirect_stdout(io.StringIO()):
+        try:
+            main(["--db", sys.argv[1], *argv])
+        except SystemExit as done:
+            assert not done.code, (argv, done.code)
+def drawing():
+    return sorted(
+        name for name in sys.modules
+        if name.startswith(("statemachine.contrib.diagram", "pydot", "cli.diagrams"))
+    )
+run("--help")
+run("policies")
+run("policies", "--help")
+before = drawing()
+run("policies", "--diagram", "mermaid")
+after = drawing()
+print(",".join(before))
+print(",".join(name for name in after if name.startswith("pydot")))
+print("statemachine.contrib.diagram" in after)
+"""
+
+
+def test_the_drawing_libraries_load_only_for_a_diagram(tmp_path: Path) -> None:
+    """Every command module, ``seekers --help`` and ``policies`` without
+    ``--diagram`` import neither python-statemachine's diagram package nor
+    pydot (nor ``cli.diagrams``); mermaid, which
+    needs no Graphviz, imports the diagram package but not pydot."""
+    result = subprocess.run(
+        [sys.executable, "-c", LAZY_PROBE, f"sqlite:///{tmp_path}/probe.db"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    before, pydot, loaded = result.stdout.splitlines()
+    assert before == "", f"imported before any diagram was asked for: {before}"
+    assert pydot == "", f"mermaid imported pydot: {pydot}"
+    assert loaded == "True"
 
 
 def test_unknown_policy_is_exit_2(tmp_path: Path) -> None:
