@@ -23,6 +23,10 @@ Why this shape:
 - ``root_from_leaves``, ``inclusion_path`` and ``consistency_path`` are the
   RFC's recursive definitions written out literally (O(n)); they are the oracles
   the fast code is tested against.
+
+A root does not commit to its tree size (the (3 -> 7) proof also "verifies"
+(3 -> 5) against the size-7 root: the proofs have the same shape). Verifiers
+must take size and root together from one signed checkpoint.
 """
 
 from __future__ import annotations
@@ -141,7 +145,7 @@ def verify_inclusion(
     has hash ``leaf_hash`` (RFC 9162 §2.1.3.2). Never raises."""
     if not (_is_size(index) and _is_size(size) and index < size):
         return False
-    if not (_is_hash(leaf_hash) and _is_hash(root)):
+    if not (_is_hash(leaf_hash) and _is_hash(root) and isinstance(proof, Sequence)):
         return False
     fn, sn = index, size - 1
     r = leaf_hash
@@ -173,7 +177,7 @@ def verify_consistency(
     """
     if not (_is_size(size1) and _is_size(size2) and 0 < size1 <= size2):
         return False
-    if not (_is_hash(root1) and _is_hash(root2)):
+    if not (_is_hash(root1) and _is_hash(root2) and isinstance(proof, Sequence)):
         return False
     path = list(proof)
     if not all(_is_hash(c) for c in path):

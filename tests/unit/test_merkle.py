@@ -707,6 +707,9 @@ def test_inclusion_proof_length_and_shape_pitfalls(index: int, size: int) -> Non
             assert not verify_inclusion(leaf, index, other, proof, ROOTS[other])
     not_bytes: Any = [p.hex() for p in proof]
     assert not verify_inclusion(leaf, index, size, not_bytes, root)
+    junks: list[Any] = [None, 7, b"".join(proof), {p: 1 for p in proof}]
+    for junk in junks:
+        assert not verify_inclusion(leaf, index, size, junk, root)
     assert not verify_inclusion(leaf, True, size, proof, root)  # not an index
     mutable: Any = bytearray(leaf)
     assert not verify_inclusion(mutable, index, size, proof, root)
@@ -762,6 +765,9 @@ def test_consistency_pitfalls(size1: int, size2: int) -> None:
             assert not verify_consistency(other, size2, ROOTS[other], r2, proof)
     not_bytes: Any = [p.hex() for p in proof]
     assert not verify_consistency(size1, size2, r1, r2, not_bytes)
+    junks: list[Any] = [None, 7, b"".join(proof), {p: 1 for p in proof}]
+    for junk in junks:
+        assert not verify_consistency(size1, size2, r1, r2, junk)
 
 
 def test_a_root_does_not_commit_to_its_size() -> None:
@@ -776,6 +782,49 @@ def test_a_root_does_not_commit_to_its_size() -> None:
     inclusion = good_inclusion(2, 7)
     assert verify_inclusion(LEAVES[2], 2, 5, inclusion, ROOTS[7])
     assert not verify_inclusion(LEAVES[2], 2, 5, inclusion, ROOTS[5])
+
+
+@pytest.mark.parametrize("half", [1, 2, 4, 8])
+def test_a_proof_one_level_too_long_fails_even_if_it_hashes_to_a_root(
+    half: int,
+) -> None:
+    """RFC 9162 steps 2.1.3.2 (4a) and 2.1.4.2 (6a): once sn reaches 0 the
+    proof must end. Here the surplus element makes the hash come out as the
+    real root of twice the size, so only that step refuses it."""
+    size = 2 * half
+    for index in range(half, size):
+        longer = good_inclusion(index, size)
+        local = index - half
+        assert not verify_inclusion(LEAVES[index], local, half, longer, ROOTS[size])
+    # Consistency: (1 -> half) is the same proof as (half + 1 -> size) minus
+    # the last element, so appending it reaches the size-2*half root.
+    for size1 in range(half + 1, size):
+        longer = good_consistency(size1, size)
+        small = size1 - half
+        if small < half:
+            assert not verify_consistency(
+                small, half, ROOTS[size1], ROOTS[size], longer
+            )
+
+
+def test_no_proof_takes_a_log_backwards() -> None:
+    """size1 > size2 is refused up front: the RFC loop alone would accept,
+    e.g., (3 -> 1) with the proof [root1] and root2 == root1, and many pairs
+    of real roots with real proofs of other sizes. Tried exhaustively here."""
+    n = 8
+    assert not verify_consistency(3, 1, ROOTS[1], ROOTS[1], [ROOTS[1]])
+    candidates = [[root] for root in ROOTS[1 : n + 1]]
+    for size2 in range(1, n + 1):
+        candidates += [good_consistency(s, size2) for s in range(1, size2)]
+        candidates += [good_inclusion(i, size2) for i in range(size2)]
+    for size1 in range(2, n + 1):
+        for size2 in range(1, size1):
+            for proof in candidates:
+                for root1 in ROOTS[1 : n + 1]:
+                    for root2 in ROOTS[1 : n + 1]:
+                        assert not verify_consistency(
+                            size1, size2, root1, root2, proof
+                        ), (size1, size2)
 
 
 def test_inclusion_proof_for_another_size_fails() -> None:
