@@ -9,7 +9,10 @@ they happened, without asking today's rules (``Seeker.record_imported``);
 The account id is ``uuid5(IMPORT_NAMESPACE, ref)``, so a rerun finds the
 accounts it wrote: an existing account's first ``version`` lines must match
 its stored events (same type, time, actor and fields), and are skipped as
-already in; further lines continue its stream.
+already in; further lines continue its stream. A line identical to an
+earlier line of its account (every field, the time included) is the same
+record exported twice: it is skipped as already in too, and reported, so
+that positions stay the same from one run to the next.
 
 No printing, no click: the use case returns an ``ImportReport``.
 """
@@ -22,7 +25,7 @@ import json
 import re
 import unicodedata
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 from uuid import UUID, uuid5
@@ -70,7 +73,16 @@ CSV_HEADER = (
     "actor",
 )
 COMMON = ("ref", "type", "occurred_at", "actor")
-REGISTRATION = ("policy", "name", "email", "birth_date", "phone", "channel", "advisor")
+REGISTRATION = (
+    "policy",
+    "name",
+    "email",
+    "birth_date",
+    "phone",
+    "channel",
+    "advisor",
+    "note",
+)
 TIMINGS = (
     "no_applications",
     "between_selections",
@@ -104,6 +116,13 @@ class Rejection:
     why: str
 
 
+@dataclass(frozen=True)
+class Duplicate:
+    line: int
+    same_as: int
+    ref: str
+
+
 @dataclass
 class ImportReport:
     """What an import did (or, dry, would do)."""
@@ -117,11 +136,13 @@ class ImportReport:
     events: int = 0
     """Events imported."""
     already: int = 0
-    """Lines already in the store (skipped)."""
+    """Lines already in the store, or repeating an earlier line (skipped)."""
     rejected: int = 0
     """Lines not imported: the bad ones and every other line of their accounts."""
     rejections: list[Rejection] = field(default_factory=list)
     """The bad lines, each with why."""
+    duplicates: list[Duplicate] = field(default_factory=list)
+    """Lines of imported accounts that repeat an earlier line (skipped)."""
     ids: dict[str, UUID] = field(default_factory=dict)
     """Account id of every ref written to."""
 
@@ -166,7 +187,12 @@ def read_jsonl(lines: Iterable[str]) -> list[_Line]:
             continue
         ref = record.get("ref")
         if not isinstance(ref, str) or not ref.strip():
-            parsed.append(_Line(number, None, None, "missing field 'ref'"))
+            why = (
+                "missing field 'ref'"
+                if ref is None
+                else "field 'ref' must be a non-empty string"
+            )
+            parsed.append(_Line(number, None, None, why))
             continue
         parsed.append(_Line(number, ref, record))
     return parsed
@@ -251,6 +277,9 @@ def import_records(
             report.rejected += len(account_lines)
         else:
             report.already += importer.already
+            report.duplicates.extend(
+                Duplicate(line, same_as, ref) for line, same_as in importer.duplicates
+            )
             seeker = importer.seeker
             fresh = len(seeker.pending_events) if seeker is not None else 0
             if seeker is not None and fresh:
@@ -270,6 +299,7 @@ def import_records(
             new, continued = [], []
     _save(ledger, new, continued, dry_run)
     report.rejections.sort(key=lambda rejection: rejection.line)
+    report.duplicates.sort(key=lambda duplicate: duplicate.line)
     return report
 
 
@@ -319,12 +349,20 @@ class _Account:
         self.already = 0
         self.current = 0
         self.email: tuple[str, str] | None = None
+        self.seen: dict[str, int] = {}
+        self.duplicates: list[tuple[int, int]] = []
 
     def take(self, line: _Line) -> None:
         self.current = line.number
         if line.problem is not None:
             raise BadLine(line.problem)
         assert line.record is not None
+        same = json.dumps(line.record, sort_keys=True, ensure_ascii=False)
+        if same in self.seen:
+            self.duplicates.append((line.number, self.seen[same]))
+            self.already += 1
+            return
+        self.seen[same] = line.number
         kind, fields = self._fields(line.record)
         previous = self.seeker.last_occurred_at if self.seeker else None
         if previous is not None and fields["occurred_at"] < previous:
@@ -360,8 +398,10 @@ class _Account:
 
     def _fields(self, record: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         kind = record.get("type")
-        if not isinstance(kind, str):
+        if kind is None:
             raise BadLine("missing field 'type'")
+        if not isinstance(kind, str):
+            raise BadLine("field 'type' must be an event name")
         event_class = EVENT_TYPES.get(kind)
         if event_class is None:
             raise BadLine(f"unknown event type {kind!r}")
@@ -430,6 +470,9 @@ class _Account:
         if channel is not None and channel not in CHANNELS:
             raise BadLine(f"channel must be one of {', '.join(CHANNELS)}: {channel!r}")
         advisor = _optional_text(record, "advisor")
+        note = _optional_text(record, "note")
+        if note:
+            personal = replace(personal, notes=note)
         assert personal.email is not None
         self.email = (policy.name, _normal_email(personal.email))
         if self.stored_version == 0 and self.ledger is not None:

@@ -1,7 +1,13 @@
-"""``seekers import``: an agency's existing records, as they happened."""
+"""``seekers import``: an agency's existing records, as they happened.
+
+Thin on purpose: read the file, call ``services.importing``, render its
+report and pick the exit code (0 all in, 1 some lines rejected, 2 the file
+cannot be read), so the rules of an import live in one testable place.
+"""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import click
@@ -14,6 +20,23 @@ from services.importing import import_records, read_csv, read_jsonl
 
 MAX_IMPORT_FILE = 4 * 1024**3
 """Larger than any agency's export; the file is read into memory whole."""
+
+
+class LineProgress(ProgressLine):
+    """The shared progress line, counting lines of the file, not events."""
+
+    def _draw(self, now: float) -> None:
+        elapsed = max(now - self.started, 1e-9)
+        rate = self.done / elapsed
+        fraction = min(self.done / self.total, 1.0)
+        left = (self.total - self.done) / rate if rate > 0 else 0.0
+        click.echo(
+            f"\r{self.label} [{'#' * int(fraction * 30):<30}] "
+            f"{self.done:,}/{self.total:,} lines {rate:,.0f} lines/s "
+            f"ETA {timedelta(seconds=int(left))}",
+            err=True,
+            nl=False,
+        )
 
 
 def _read(path: Path) -> str:
@@ -63,7 +86,7 @@ def import_command(file: str, file_format: str | None, dry_run: bool) -> None:
     config = run.config
     missing = config.sqlite_path is not None and not config.sqlite_path.exists()
     ledger = None if dry_run and missing else run.ledger(create=True)
-    with ProgressLine("import", len(lines), enabled=not run.json) as bar:
+    with LineProgress("import", len(lines), enabled=not run.json) as bar:
         report = run.call(
             import_records,
             ledger,
@@ -76,6 +99,12 @@ def import_command(file: str, file_format: str | None, dry_run: bool) -> None:
         run.catch_up()
     for rejection in report.rejections:
         click.echo(f"line {rejection.line}: {rejection.why}", err=True)
+    for duplicate in report.duplicates:
+        click.echo(
+            f"note: line {duplicate.line} repeats line {duplicate.same_as} "
+            f"(ref {duplicate.ref!r}): skipped as already in",
+            err=True,
+        )
     if run.json:
         emit_json(
             {
@@ -90,6 +119,10 @@ def import_command(file: str, file_format: str | None, dry_run: bool) -> None:
                 "rejections": [
                     {"line": r.line, "ref": r.ref, "why": r.why}
                     for r in report.rejections
+                ],
+                "duplicates": [
+                    {"line": d.line, "same_as": d.same_as, "ref": d.ref}
+                    for d in report.duplicates
                 ],
                 "ids": {ref: str(seeker_id) for ref, seeker_id in report.ids.items()},
             }

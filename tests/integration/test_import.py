@@ -3,14 +3,17 @@ go in as they happened, on SQLite and PostgreSQL.
 
 The fixture ``tests/fixtures/import/agency.jsonl`` holds five good accounts
 under the three presets (a HelloWork one withdrawn, a Pasona one purged on
-withdrawal, a HelloWork one paused although HelloWork offers no pausing) and
-one account for each kind of bad line.
+withdrawal, a HelloWork one paused although HelloWork offers no pausing),
+one account for each kind of bad line, and one good line exported twice
+(line 44 repeats line 17: skipped as already in, and said).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from services.importing import account_id
 from tests.helpers import event_count, ledger_for, run_cli
@@ -38,7 +41,9 @@ BAD_REFS = [
     "B-email",
     "B-twice",
 ]
-LINES = 43
+LINES = 44
+DUPLICATE = (44, 17)
+"""Line 44 repeats W-001's line 17 word for word."""
 
 
 def _import(db_url: str, *args: str) -> tuple[int, dict[str, Any], str]:
@@ -66,14 +71,22 @@ def test_the_agency_file_goes_in_except_its_bad_accounts(db_url: str) -> None:
     assert code == 1
     assert report["accounts"] == report["new_accounts"] == len(GOOD)
     assert report["events"] == sum(GOOD.values())
-    assert report["already"] == 0
-    assert report["rejected"] == LINES - sum(GOOD.values())
+    assert report["already"] == 1  # the repeated line
+    assert report["duplicates"] == [
+        {"line": DUPLICATE[0], "same_as": DUPLICATE[1], "ref": "W-001"}
+    ]
+    assert report["rejected"] == LINES - sum(GOOD.values()) - 1
     assert [r["line"] for r in report["rejections"]] == sorted(BAD_LINES)
     said = stderr.splitlines()
-    assert len(said) == len(BAD_LINES)
-    for said_line, (number, why) in zip(said, sorted(BAD_LINES.items()), strict=True):
+    assert len(said) == len(BAD_LINES) + 1
+    for said_line, (number, why) in zip(
+        said[:-1], sorted(BAD_LINES.items()), strict=True
+    ):
         assert said_line.startswith(f"line {number}: ")
         assert why in said_line
+    assert said[-1] == (
+        "note: line 44 repeats line 17 (ref 'W-001'): skipped as already in"
+    )
     for ref, events in GOOD.items():
         assert _stored(db_url, ref) == events
     for ref in BAD_REFS:
@@ -86,7 +99,7 @@ def test_the_agency_file_goes_in_except_its_bad_accounts(db_url: str) -> None:
     code, again, _ = _import(db_url, str(FIXTURE))
     assert code == 1
     assert (again["events"], again["accounts"]) == (0, 0)
-    assert again["already"] == sum(GOOD.values())
+    assert again["already"] == sum(GOOD.values()) + 1
     assert again["rejected"] == report["rejected"]
     assert event_count(db_url) == before
 
@@ -113,8 +126,28 @@ def test_imported_accounts_read_verify_and_replay(db_url: str) -> None:
     replay = run_cli(["--json", "audit", "replay"], db_url=db_url)
     assert replay.code == 1
     refused = replay.json()["violations"]
-    assert {v["id"] for v in refused} == {ids["H-002"]}
+    assert [(v["id"], v["version"]) for v in refused] == [(ids["H-002"], 2)]
     assert "pausing" in refused[0]["message"]
+    told = run_cli(["audit", "replay"], db_url=db_url)
+    assert told.code == 1
+    assert "1 event(s) the rules would refuse" in told.stdout
+    assert ids["H-002"] in told.stdout
+    assert not any(ids[ref] in told.stdout for ref in GOOD if ref != "H-002")
+
+    # Notes went in sealed with the events that carry them; a purge erased
+    # the Pasona seeker's, with the rest of their personal data.
+    ledger = ledger_for(db_url)
+    try:
+        notes = ledger.personal_notes(account_id("H-002"))
+        assert [(version, text) for version, _, text in notes] == [
+            (1, "moved from the Osaka office"),
+            (2, "the old system allowed it"),
+        ]
+        assert ledger.personal_notes(account_id("P-001")) == []
+    finally:
+        ledger.close()
+    found = _ok(db_url, "find", "--email", "yui.suzuki@example.jp")
+    assert found["accounts"] == []
 
     listed = _ok(db_url, "list", "--all")
     assert {row["id"] for row in listed["accounts"]} == set(ids.values())
@@ -127,7 +160,8 @@ def test_a_dry_run_writes_nothing(db_url: str, tmp_path: Path) -> None:
     assert code == 1
     assert dry["dry_run"] is True
     assert dry["events"] == sum(GOOD.values())
-    assert dry["rejected"] == LINES - sum(GOOD.values())
+    assert dry["already"] == 1
+    assert dry["rejected"] == LINES - sum(GOOD.values()) - 1
     if db_url.startswith("sqlite"):
         assert not Path(db_url.removeprefix("sqlite:///")).exists()
     else:
@@ -209,11 +243,32 @@ def test_a_csv_of_registrations(db_url: str, tmp_path: Path) -> None:
     assert (again["events"], again["already"]) == (0, 2)
 
 
-def test_a_missing_file_is_exit_2(db_url: str, tmp_path: Path) -> None:
-    result = run_cli(["import", str(tmp_path / "nowhere.jsonl")], db_url=db_url)
+@pytest.mark.parametrize(
+    ("kind", "why"),
+    [
+        ("missing", "no such file"),
+        ("directory", "a directory"),
+        ("binary", "not UTF-8"),
+        ("csv header", "the CSV header must be"),
+    ],
+)
+def test_an_unreadable_file_is_exit_2(
+    db_url: str, tmp_path: Path, kind: str, why: str
+) -> None:
+    path = tmp_path / "records.jsonl"
+    args = ["import", str(path)]
+    if kind == "directory":
+        path.mkdir()
+    elif kind == "binary":
+        path.write_bytes(b'{"ref": "\xff\xfe"}\n')
+    elif kind == "csv header":
+        path.write_text("ref,name\nC-1,Abe Aoi\n")
+        args = ["import", "--format", "csv", str(path)]
+    result = run_cli(args, db_url=db_url)
     assert result.code == 2
     assert len(result.stderr.strip().splitlines()) == 1
-    assert "nowhere.jsonl" in result.stderr
+    assert why in result.stderr
+    assert result.stdout == ""
 
 
 def test_every_line_in_is_exit_0(db_url: str, tmp_path: Path) -> None:
@@ -228,9 +283,15 @@ def test_every_line_in_is_exit_0(db_url: str, tmp_path: Path) -> None:
     )
     result = run_cli(["import", str(good)], db_url=db_url)
     assert result.code == 0, result.stderr
-    assert result.stderr == ""
-    assert "imported 27 event(s) into 5 account(s)" in result.stdout
-    assert run_cli(["import", str(good)], db_url=db_url).code == 0
+    assert result.stderr.startswith("note: line 28 repeats line 17 (ref 'W-001')")
+    assert result.stdout.startswith(
+        "imported 27 event(s) into 5 account(s) (5 new, 0 continued); "
+        "1 line(s) already in; 0 line(s) rejected"
+    )
+    again = run_cli(["import", str(good)], db_url=db_url)
+    assert again.code == 0
+    assert "imported 0 event(s) into 0 account(s)" in again.stdout
+    assert "28 line(s) already in; 0 line(s) rejected" in again.stdout
 
 
 def test_no_note_is_kept_after_a_purge(db_url: str, tmp_path: Path) -> None:
