@@ -12,7 +12,8 @@ same kind of store, printed with its absolute numbers and the SPEC target:
 4. show: loading an account of 10,000 events against one of 10;
 5. sweep: the sweep at 100,000 stored accounts against 10,000, same number due;
 6. encryption: sealing personal data per command;
-7. integrity: audit verify/replay rates, the chain's cost on the command
+7. integrity: audit verify and replay against the same read-and-decode rate
+   (and replay's memory at two log sizes), the chain's cost on the command
    path, checkpoint and prove in a 1,000,000-event log (tests/bench_integrity).
 
 ``--quick`` runs smaller sizes; ``--only NAME[,NAME]`` runs some figures.
