@@ -9,8 +9,9 @@ import base64
 import json
 import re
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
+from typing import Any, Literal
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
@@ -69,7 +70,7 @@ def local_iso(value: str | None, timezone: str) -> str | None:
     return moment.astimezone(ZoneInfo(timezone)).isoformat() if moment else None
 
 
-def _account_out(row: dict[str, Any], columns: tuple[str, ...]) -> dict[str, Any]:
+def _account_out(row: Row, columns: tuple[str, ...]) -> dict[str, Any]:
     return {
         column: local_iso(row[column], row["timezone"])
         if column in TIME_COLUMNS
@@ -78,70 +79,188 @@ def _account_out(row: dict[str, Any], columns: tuple[str, ...]) -> dict[str, Any
     }
 
 
-PAGED_REPORTS = ("retention", "unreachable")
-"""The reports that list accounts (one row each): paged like ``list``."""
+RETENTION_COLUMNS = ("id", "policy", "status", "invalid_since", "purge_due_at")
+REPORT_COLUMNS: dict[str, tuple[str, ...]] = {
+    "status": ("policy", "status", "count"),
+    "withdrawals": ("month", "policy", "reason", "channel", "timing", "count"),
+    "reinstatements": ("month", "policy", "mode", "count", "avg_days_after_withdrawal"),
+    "retention": RETENTION_COLUMNS,
+    "declines": ("month", "policy", "channel", "last_minute", "count", "flagged"),
+    "unreachable": (
+        "id",
+        "policy",
+        "unreachable_since",
+        "days",
+        "attempts",
+        "open_applications",
+    ),
+}
+"""The fields of each report's rows, in order: the JSON objects', the CSV
+header and the table's columns, even when there is no row."""
 BATCH_SIZE = 1000
 """Rows fetched per query while streaming a listing."""
 # A local date spans at most these hours either side of the same UTC date
 # (time zones run from UTC-12 to UTC+14): the SQL bound on a stored UTC
 # stamp is widened by this much and the exact local date checked after.
 _ZONE_MARGIN = timedelta(hours=15)
-_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,400}")
+_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,2000}")
 
-SortKey = tuple[str, str]
-"""A row's place in a listing: its sort column's value, then its id."""
+Key = tuple[str | bool, ...]
+"""A row's place in a listing: the values of its sort columns."""
+Kind = Literal["text", "stamp", "flag"]
+"""What a sort column holds, so a cursor's values can be checked: any text,
+a stored time (``stamp``), or a boolean."""
 
 
-def encode_cursor(listing: str, key: SortKey) -> str:
-    """An opaque, printable token for the position after the row ``key``."""
+@dataclass(frozen=True)
+class Listing:
+    """A table read in one total order, a page at a time, by keyset.
+
+    ``order`` is the sort columns, whose values together are unique (the
+    account id last, or a report table's whole primary key): so "the rows
+    after this key" skips and repeats nothing however the table changes
+    between pages, and an index on exactly those columns (after any equality
+    filter) turns every page, the first or the ten-thousandth, into a short
+    range scan instead of a sort of the table.
+    """
+
+    name: str
+    table: str
+    columns: tuple[str, ...]
+    order: tuple[tuple[str, Kind], ...]
+
+    def key(self, row: Row) -> Key:
+        return tuple(
+            bool(row[column]) if kind == "flag" else str(row[column])
+            for column, kind in self.order
+        )
+
+
+LISTINGS: dict[str, Listing] = {
+    listing.name: listing
+    for listing in (
+        Listing(
+            "list",
+            "accounts",
+            (*LIST_COLUMNS, "timezone"),
+            (("registered_at", "stamp"), ("id", "text")),
+        ),
+        Listing(
+            "retention",
+            "accounts",
+            (*RETENTION_COLUMNS, "timezone"),
+            (("purge_due_at", "stamp"), ("id", "text")),
+        ),
+        Listing(
+            "unreachable",
+            "accounts",
+            (
+                "id",
+                "policy",
+                "unreachable_since",
+                "unreachable_attempts",
+                "open_applications",
+                "timezone",
+            ),
+            (("unreachable_since", "stamp"), ("id", "text")),
+        ),
+        Listing(
+            "status",
+            "report_status",
+            ("policy", "status", "count"),
+            (("policy", "text"), ("status", "text")),
+        ),
+        Listing(
+            "withdrawals",
+            "report_withdrawals",
+            ("month", "policy", "reason", "channel", "timing", "count"),
+            (
+                ("month", "text"),
+                ("policy", "text"),
+                ("reason", "text"),
+                ("channel", "text"),
+                ("timing", "text"),
+            ),
+        ),
+        Listing(
+            "reinstatements",
+            "report_reinstatements",
+            ("month", "policy", "mode", "count", "total_days"),
+            (("month", "text"), ("policy", "text"), ("mode", "text")),
+        ),
+        Listing(
+            "declines",
+            "report_declines",
+            ("month", "policy", "channel", "last_minute", "count"),
+            (
+                ("month", "text"),
+                ("policy", "text"),
+                ("channel", "text"),
+                ("last_minute", "flag"),
+            ),
+        ),
+    )
+}
+"""``list`` and every report (by name)."""
+
+
+def encode_cursor(listing: str, key: Key) -> str:
+    """An opaque, printable token for the position after the row ``key``:
+    base64url of the listing's name and the key (no padding, no character a
+    shell would mind)."""
     raw = json.dumps([listing, *key], separators=(",", ":")).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def decode_cursor(token: str, listing: str) -> SortKey:
+def decode_cursor(token: str, listing: Listing) -> Key:
     """The position a cursor of ``listing`` encodes; ``BadValue`` for anything
-    else (garbage, a cursor of another listing)."""
+    else (garbage, a cursor of another listing, a value of the wrong kind),
+    so a mistyped cursor is a usage error rather than a silent restart."""
     try:
         if not _TOKEN.fullmatch(token):
             raise ValueError(token)
         data = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
-        if not isinstance(data, list) or len(data) != 3:
+        if not isinstance(data, list) or len(data) != len(listing.order) + 1:
             raise ValueError(token)
-        kind, value, row_id = data
-        if kind != listing or not isinstance(value, str):
+        if data[0] != listing.name:
             raise ValueError(token)
-        if not isinstance(row_id, str) or not row_id:
-            raise ValueError(token)
-        datetime.fromisoformat(value)
+        for value, (_, kind) in zip(data[1:], listing.order, strict=True):
+            if kind == "flag":
+                if not isinstance(value, bool):
+                    raise ValueError(token)
+            elif not isinstance(value, str) or not value:
+                raise ValueError(token)
+            elif kind == "stamp":
+                datetime.fromisoformat(value)
     except ValueError:
         shown = token if len(token) <= 40 else token[:37] + "..."
         raise BadValue(
             f"--after {shown!r} is not a cursor of this listing "
             "(give the one its previous page printed)"
         ) from None
-    return value, row_id
+    return tuple(data[1:])
 
 
-Fetch = Callable[[SortKey | None, int], list[Row]]
+Fetch = Callable[[Key | None, int], list[Row]]
 
 
 class RowStream:
     """The rows of a keyset-ordered listing, fetched ``batch_size`` at a time
-    (each query starts after the previous batch's last sort key and id), so
-    memory stays flat however many rows there are.
+    (each query starts after the previous batch's last key), so memory stays
+    flat however many rows there are, and a page of ``limit`` rows reads
+    ``limit + 1`` (the one more says whether a next page exists).
 
-    Iterate once; afterwards ``next_cursor`` is the cursor of the rest, or
-    ``None`` when no row is left beyond ``limit``. The cursor given as
-    ``after`` is checked here, before any row is read.
+    Iterate once; afterwards ``count`` is the rows given and ``next_cursor``
+    the cursor of the rest, or ``None`` when no row is left beyond ``limit``.
+    The cursor given as ``after`` is checked here, before any row is read.
     """
 
     def __init__(
         self,
-        listing: str,
+        listing: Listing,
         fetch: Fetch,
         convert: Callable[[Row], dict[str, Any]],
         *,
-        order: str,
         limit: int | None = None,
         after: str | None = None,
         keep: Callable[[dict[str, Any]], bool] | None = None,
@@ -157,57 +276,77 @@ class RowStream:
         self.count = 0
         self._fetch = fetch
         self._convert = convert
-        self._order = order
         self._keep = keep
         self._batch_size = batch_size
         self._start = decode_cursor(after, listing) if after is not None else None
 
     def __iter__(self) -> Iterator[dict[str, Any]]:
         position = self._start
-        last: SortKey | None = None
+        last: Key | None = None
         limit = self.limit
+        batch = self._batch_size
+        wanted = batch if limit is None else min(batch, limit + 1)
         while True:
-            wanted = self._batch_size
-            if limit is not None:
-                # One row past the limit tells whether there is a next page.
-                wanted = min(wanted, limit - self.count + 1)
             rows = self._fetch(position, wanted)
+            skipped = False
             for row in rows:
-                position = (row[self._order], row["id"])
+                position = self.listing.key(row)
                 out = self._convert(row)
                 if self._keep is not None and not self._keep(out):
+                    skipped = True
                     continue
                 if limit is not None and self.count == limit:
                     assert last is not None
-                    self.next_cursor = encode_cursor(self.listing, last)
+                    self.next_cursor = encode_cursor(self.listing.name, last)
                     return
                 self.count += 1
                 last = position
                 yield out
             if len(rows) < wanted:
                 return
+            if limit is not None:
+                # Exactly the rows still wanted, plus the one that tells
+                # whether a page follows; more when ``keep`` threw some away.
+                needed = limit - self.count + 1
+                wanted = min(batch, max(needed, 2 * wanted) if skipped else needed)
 
 
 def _keyset(
     view: LedgerView,
-    columns: str,
+    listing: Listing,
     conditions: Sequence[str],
     params: Sequence[Any],
-    order: str,
-    position: SortKey | None,
-    count: int,
-) -> list[Row]:
-    """One batch: the first ``count`` rows after ``position`` in the order
-    (``order``, id), a range scan of the matching index on both stores."""
-    where, args = list(conditions), list(params)
-    if position is not None:
-        where.append(f"({order}, id) > (?, ?)")
-        args += position
-    clause = f" WHERE {' AND '.join(where)}" if where else ""
-    args.append(count)
-    return view.query(
-        f"SELECT {columns} FROM accounts{clause} ORDER BY {order}, id LIMIT ?", args
-    )
+    *,
+    floor: str | None = None,
+) -> Fetch:
+    """The batch query of ``listing`` under ``conditions``: the first ``count``
+    rows after ``position`` in the listing's order. With an index on the
+    equality filters then the order, it is a range scan on both stores
+    (row-value comparison, as SQLite's and PostgreSQL's documentation
+    recommend for scrolling).
+
+    ``floor`` is a lower bound on the first sort column (``--from``). It is
+    left out once the position is past it: SQLite would otherwise start its
+    range scan at the floor on every page and filter its way to the
+    position, so page N of a long period would cost N pages."""
+    first = listing.order[0][0]
+    order = ", ".join(column for column, _ in listing.order)
+    marks = ", ".join("?" for _ in listing.order)
+    select = f"SELECT {', '.join(listing.columns)} FROM {listing.table}"
+
+    def fetch(position: Key | None, count: int) -> list[Row]:
+        where, args = list(conditions), list(params)
+        if floor is not None and (position is None or str(position[0]) < floor):
+            where.append(f"{first} >= ?")
+            args.append(floor)
+        if position is not None:
+            where.append(f"({order}) > ({marks})")
+            args += position
+        clause = f" WHERE {' AND '.join(where)}" if where else ""
+        args.append(count)
+        return view.query(f"{select}{clause} ORDER BY {order} LIMIT ?", args)
+
+    return fetch
 
 
 def iter_accounts(
@@ -227,18 +366,11 @@ def iter_accounts(
     if policy is not None:
         conditions.append("policy = ?")
         params.append(policy)
-    columns = f"{', '.join(LIST_COLUMNS)}, timezone"
-
-    def fetch(position: SortKey | None, count: int) -> list[Row]:
-        return _keyset(
-            view, columns, conditions, params, "registered_at", position, count
-        )
-
+    listing = LISTINGS["list"]
     return RowStream(
-        "list",
-        fetch,
+        listing,
+        _keyset(view, listing, conditions, params),
         lambda row: _account_out(row, LIST_COLUMNS),
-        order="registered_at",
         limit=limit,
         after=after,
         batch_size=batch_size,
@@ -251,12 +383,6 @@ def list_accounts(
     return list(iter_accounts(view, status=status, policy=policy))
 
 
-def _month_bounds(start: str | None, end: str | None) -> tuple[str, str]:
-    low = parse_date(start).strftime("%Y-%m") if start else "0000-00"
-    high = parse_date(end).strftime("%Y-%m") if end else "9999-99"
-    return low, high
-
-
 def report(
     view: LedgerView,
     name: str,
@@ -265,57 +391,10 @@ def report(
     end: str | None = None,
     now: datetime,
 ) -> list[dict[str, Any]]:
-    """The rows of report ``name``; ``start``/``end`` are dates (inclusive)."""
-    if name not in REPORTS:
-        raise BadValue(f"unknown report {name!r} (reports: {', '.join(REPORTS)})")
-    low, high = _month_bounds(start, end)
-    if name == "status":
-        return view.query(
-            "SELECT policy, status, count FROM report_status WHERE count > 0 "
-            "ORDER BY policy, status"
-        )
-    if name == "withdrawals":
-        return view.query(
-            "SELECT month, policy, reason, channel, timing, count "
-            "FROM report_withdrawals WHERE month >= ? AND month <= ? AND count > 0 "
-            "ORDER BY month, policy, reason, channel, timing",
-            (low, high),
-        )
-    if name == "reinstatements":
-        rows = view.query(
-            "SELECT month, policy, mode, count, total_days "
-            "FROM report_reinstatements WHERE month >= ? AND month <= ? "
-            "AND count > 0 ORDER BY month, policy, mode",
-            (low, high),
-        )
-        return [
-            {
-                "month": row["month"],
-                "policy": row["policy"],
-                "mode": row["mode"],
-                "count": row["count"],
-                "avg_days_after_withdrawal": round(row["total_days"] / row["count"], 1),
-            }
-            for row in rows
-        ]
-    if name == "declines":
-        rows = view.query(
-            "SELECT month, policy, channel, last_minute, count FROM report_declines "
-            "WHERE month >= ? AND month <= ? AND count > 0 "
-            "ORDER BY month, policy, channel, last_minute",
-            (low, high),
-        )
-        return [
-            {
-                **row,
-                "last_minute": bool(row["last_minute"]),
-                "flagged": bool(row["last_minute"]) and row["channel"] == "email",
-            }
-            for row in rows
-        ]
-    if name in PAGED_REPORTS:
-        return list(report_rows(view, name, start=start, end=end, now=now))
-    raise AssertionError(name)  # pragma: no cover - every name is handled
+    """Every row of report ``name`` at once; ``start``/``end`` are dates
+    (inclusive). For callers that need the whole report (the HTML page);
+    the CLI streams ``report_rows`` instead."""
+    return list(report_rows(view, name, start=start, end=end, now=now))
 
 
 def report_rows(
@@ -329,64 +408,88 @@ def report_rows(
     after: str | None = None,
     batch_size: int = BATCH_SIZE,
 ) -> RowStream:
-    """The rows of a report that lists accounts (``PAGED_REPORTS``), streamed
-    and paged as ``iter_accounts``."""
+    """The rows of report ``name``, streamed and paged as ``iter_accounts``:
+    ``start``/``end`` are dates (inclusive), ``limit`` rows at most, after the
+    cursor ``after``."""
+    if name not in REPORTS:
+        raise BadValue(f"unknown report {name!r} (reports: {', '.join(REPORTS)})")
+    first = parse_date(start) if start else None
+    last = parse_date(end) if end else None
+    listing = LISTINGS[name]
+    paging: dict[str, Any] = {"limit": limit, "after": after, "batch_size": batch_size}
     if name == "retention":
-        return _retention(view, start, end, limit, after, batch_size)
+        return _retention(view, listing, first, last, paging)
     if name == "unreachable":
-        return _unreachable(view, now, limit, after, batch_size)
-    raise BadValue(
-        f"report {name!r} is not a list of accounts "
-        f"(paged reports: {', '.join(PAGED_REPORTS)})"
-    )
+        return _unreachable(view, listing, now, paging)
+    # The aggregate reports are counters by month (and categories): every
+    # row with a positive count, whole months of the period.
+    conditions, params = ["count > 0"], []
+    floor = None
+    if name != "status":
+        if first is not None:
+            floor = first.strftime("%Y-%m")
+        if last is not None:
+            conditions.append("month <= ?")
+            params.append(last.strftime("%Y-%m"))
+    fetch = _keyset(view, listing, conditions, params, floor=floor)
+    convert = _AGGREGATES.get(name, dict)
+    return RowStream(listing, fetch, convert, **paging)
 
 
-RETENTION_COLUMNS = ("id", "policy", "status", "invalid_since", "purge_due_at")
+def _reinstatement(row: Row) -> dict[str, Any]:
+    return {
+        "month": row["month"],
+        "policy": row["policy"],
+        "mode": row["mode"],
+        "count": row["count"],
+        "avg_days_after_withdrawal": round(row["total_days"] / row["count"], 1),
+    }
+
+
+def _decline(row: Row) -> dict[str, Any]:
+    last_minute = bool(row["last_minute"])
+    return {
+        **row,
+        "last_minute": last_minute,
+        "flagged": last_minute and row["channel"] == "email",
+    }
+
+
+_AGGREGATES: dict[str, Callable[[Row], dict[str, Any]]] = {
+    "reinstatements": _reinstatement,
+    "declines": _decline,
+}
 
 
 def _retention(
     view: LedgerView,
-    start: str | None,
-    end: str | None,
-    limit: int | None,
-    after: str | None,
-    batch_size: int,
+    listing: Listing,
+    first: date | None,
+    last: date | None,
+    paging: dict[str, Any],
 ) -> RowStream:
-    """Accounts waiting to be purged, soonest first; ``start``/``end`` bound
+    """Accounts waiting to be purged, soonest first; ``first``/``last`` bound
     the purge date (in the account's time zone, inclusive)."""
-    first = parse_date(start) if start else date.min
-    last = parse_date(end) if end else date.max
     conditions = ["purge_due_at IS NOT NULL"]
     params: list[Any] = []
     # The index narrows to the UTC stamps that can fall on those local
     # dates; ``keep`` checks each row's local date exactly.
-    lower = _utc_edge(first, -_ZONE_MARGIN) if start else None
-    upper = _utc_edge(last, timedelta(days=1) + _ZONE_MARGIN) if end else None
-    if lower is not None:
-        conditions.append("purge_due_at >= ?")
-        params.append(lower)
+    lower = _utc_edge(first, -_ZONE_MARGIN) if first else None
+    upper = _utc_edge(last, timedelta(days=1) + _ZONE_MARGIN) if last else None
     if upper is not None:
         conditions.append("purge_due_at < ?")
         params.append(upper)
-    columns = f"{', '.join(RETENTION_COLUMNS)}, timezone"
-
-    def fetch(position: SortKey | None, count: int) -> list[Row]:
-        return _keyset(
-            view, columns, conditions, params, "purge_due_at", position, count
-        )
+    low, high = first or date.min, last or date.max
 
     def keep(row: dict[str, Any]) -> bool:
-        return first <= date.fromisoformat(row["purge_due_at"][:10]) <= last
+        return low <= date.fromisoformat(row["purge_due_at"][:10]) <= high
 
     return RowStream(
-        "retention",
-        fetch,
+        listing,
+        _keyset(view, listing, conditions, params, floor=lower),
         lambda row: _account_out(row, RETENTION_COLUMNS),
-        order="purge_due_at",
-        limit=limit,
-        after=after,
-        keep=keep if start or end else None,
-        batch_size=batch_size,
+        keep=keep if first or last else None,
+        **paging,
     )
 
 
@@ -400,24 +503,9 @@ def _utc_edge(day: date, shift: timedelta) -> str | None:
 
 
 def _unreachable(
-    view: LedgerView,
-    now: datetime,
-    limit: int | None,
-    after: str | None,
-    batch_size: int,
+    view: LedgerView, listing: Listing, now: datetime, paging: dict[str, Any]
 ) -> RowStream:
     """Unreachable accounts, longest unreachable first."""
-    columns = (
-        "id, policy, unreachable_since, unreachable_attempts, open_applications, "
-        "timezone"
-    )
-    # The literal 'unreachable' lets both stores use the partial index.
-    conditions = ["status = 'unreachable'"]
-
-    def fetch(position: SortKey | None, count: int) -> list[Row]:
-        return _keyset(
-            view, columns, conditions, (), "unreachable_since", position, count
-        )
 
     def convert(row: Row) -> dict[str, Any]:
         since = unstamp(row["unreachable_since"])
@@ -432,15 +520,9 @@ def _unreachable(
             "open_applications": row["open_applications"],
         }
 
-    return RowStream(
-        "unreachable",
-        fetch,
-        convert,
-        order="unreachable_since",
-        limit=limit,
-        after=after,
-        batch_size=batch_size,
-    )
+    # The literal 'unreachable' lets both stores use the partial index.
+    fetch = _keyset(view, listing, ["status = 'unreachable'"], ())
+    return RowStream(listing, fetch, convert, **paging)
 
 
 def account_timezone(view: LedgerView, seeker_id: UUID) -> str:

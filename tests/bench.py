@@ -14,7 +14,10 @@ same kind of store, printed with its absolute numbers and the SPEC target:
 6. encryption: sealing personal data per command;
 7. integrity: audit verify and replay against the same read-and-decode rate
    (and replay's memory at two log sizes), the chain's cost on the command
-   path, checkpoint and prove in a 1,000,000-event log (tests/bench_integrity).
+   path, checkpoint and prove in a 1,000,000-event log (tests/bench_integrity);
+8. reports: the first page of list and of every report over 1,000,000
+   accounts, and flat memory for --all (tests/bench_reports; also runnable
+   alone with every size: python -m tests.bench_reports).
 
 ``--quick`` runs smaller sizes; ``--only NAME[,NAME]`` runs some figures.
 Progress goes to stderr, the report to stdout.
@@ -49,6 +52,7 @@ from services.simulation import simulate
 from services.sweep import due_candidates, sweep
 from tests.bench_encryption import bench_encryption, encryption_section
 from tests.bench_integrity import bench_integrity, integrity_section
+from tests.bench_reports import bench_reports, reports_section
 from tests.bench_support import (
     POSTGRES,
     SQLITE,
@@ -81,7 +85,16 @@ from tests.bench_support import (
     verdict,
 )
 
-FIGURES = ("rules", "command", "rebuild", "show", "sweep", "encryption", "integrity")
+FIGURES = (
+    "rules",
+    "command",
+    "rebuild",
+    "show",
+    "sweep",
+    "encryption",
+    "integrity",
+    "reports",
+)
 RULES_CHECK_LIMIT = 20e-6
 GROWTH_LIMIT = 1.25
 """"Does not grow": PASS if 10x the machine costs at most 1.25x (timer noise)."""
@@ -919,6 +932,7 @@ STORE_FIGURES: dict[str, tuple[StoreBench, SectionMaker]] = {
     "sweep": (bench_sweep, sweep_section),
     "encryption": (bench_encryption, encryption_section),
     "integrity": (bench_integrity, integrity_section),
+    "reports": (bench_reports, reports_section),
 }
 
 
@@ -980,7 +994,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "PASS/MISS compares them with SPEC section 10"
     )
     print(
-        "  reports over 1,000,000 accounts: python -m tests.bench_reports; "
+        "  reports at every size (10k, 100k, 1M): python -m tests.bench_reports; "
         "pages: make bench-pages"
     )
     for line in footer:

@@ -1,9 +1,17 @@
 """Commands that read the projections: the account list and the reports.
 
-``list`` and the reports that list accounts (``retention``, ``unreachable``)
-are paged by keyset (``--limit N``, ``--all``, ``--after CURSOR``) and
-streamed: rows are fetched a batch at a time and written as they come, in
-every format, so ``--all`` over a million accounts runs in flat memory.
+``list`` and every report are paged by keyset (``--limit N``, ``--all``,
+``--after CURSOR``) and streamed: rows are fetched a batch at a time and
+written as they come, in every format, so ``--all`` over a million accounts
+runs in flat memory, and a person at a terminal waits for one page, not for
+the whole store.
+
+The paging rule: ``--limit N`` gives N rows; without it, a terminal gets
+``TERMINAL_PAGE`` rows (someone is reading) and anything else (a pipe, a
+file) every row (a script gets the whole listing, as before paging);
+``--all`` gives every row on a terminal too. When rows are left, the JSON
+document carries ``"next": CURSOR``; a table or CSV says ``next page:
+--after CURSOR`` on stderr, so stdout stays data.
 """
 
 from __future__ import annotations
@@ -19,18 +27,17 @@ from typing import Any, TypeVar
 import click
 
 from cli.commands.common import choice, session
-from cli.output import emit_json, short_time, table
+from cli.output import short_time
 from cli.session import Session, storage_errors
 from domain.rules import account_rules
 from domain.timerules import utcnow
 from projections.queries import (
     BATCH_SIZE,
     LIST_COLUMNS,
-    PAGED_REPORTS,
+    REPORT_COLUMNS,
     REPORTS,
     RowStream,
     iter_accounts,
-    report,
     report_rows,
 )
 
@@ -57,6 +64,7 @@ _after = click.option(
 
 
 def _page_size(limit: int | None, all_rows: bool) -> int | None:
+    """The rows to give: see the paging rule in this module's docstring."""
     if all_rows and limit is not None:
         raise click.UsageError("--limit and --all go separately")
     if all_rows or limit is not None:
@@ -93,7 +101,11 @@ def list_command(
     all_rows: bool,
     after: str | None,
 ) -> None:
-    """Accounts from the status projection, by registration time."""
+    """Accounts from the status projection, by registration time.
+
+    Paged: --limit N (default 50 on a terminal, every row otherwise), --all,
+    --after CURSOR (printed after a page that has a next one).
+    """
     size = _page_size(limit, all_rows)
     run = session()
     run.catch_up_for_reading()
@@ -105,28 +117,8 @@ def list_command(
         limit=size,
         after=after,
     )
-    output_format = _format(output_format, run)
     with storage_errors(run.config):
-        if output_format == "json":
-            _write_json({}, "accounts", accounts)
-        elif output_format == "csv":
-            _write_csv(LIST_COLUMNS, accounts)
-        else:
-            cells = (
-                [
-                    a["id"],
-                    a["policy"],
-                    a["status"],
-                    short_time(a["status_since"]),
-                    a["open_applications"],
-                    a["advisor"] or "",
-                ]
-                for a in accounts
-            )
-            header = ["id", "policy", "status", "since", "open apps", "advisor"]
-            _write_table(cells, header)
-            click.echo(f"{accounts.count} account(s)")
-    _announce_next(accounts, output_format)
+        emit_accounts(accounts, _format(output_format, run))
 
 
 @click.command(name="report")
@@ -160,53 +152,23 @@ def report_command(
 ) -> None:
     """A management report fed by the projections.
 
-    The reports that list accounts (retention, unreachable) are paged like
-    ``list``: --limit, --all, --after. NAME html writes every report as one
+    Paged like ``list``: --limit N (default 50 on a terminal, every row
+    otherwise), --all, --after CURSOR. NAME html writes every report as one
     self-contained HTML page (charts and tables) for managers: it opens
     offline, from a file.
     """
-    if name not in PAGED_REPORTS and (limit is not None or after is not None):
-        raise click.UsageError(
-            f"--limit and --after page the reports that list accounts "
-            f"({', '.join(PAGED_REPORTS)}), not {name}"
-        )
     if name == "html":
+        if limit is not None or after is not None or all_rows:
+            raise click.UsageError(
+                "--limit, --all and --after page the listings, not report html "
+                "(the page holds every aggregate row and the first 200 accounts "
+                "of retention and unreachable)"
+            )
         _html_report(start, end, output_format, output)
         return
     if output is not None:
         raise click.UsageError("--output goes with report html only")
-    if name in PAGED_REPORTS:
-        size = _page_size(limit, all_rows)
-        _paged_report(name, start, end, output_format, size, after)
-        return
-    run = session()
-    run.catch_up_for_reading()
-    rows = run.call(
-        report,
-        run.projections().views["accounts"],
-        name,
-        start=start,
-        end=end,
-        now=utcnow(),
-    )
-    output_format = output_format or ("json" if run.json else "table")
-    if output_format == "json":
-        emit_json({"report": name, "rows": rows})
-    elif output_format == "csv":
-        click.echo(_csv(rows, name), nl=False)
-    else:
-        header = list(rows[0]) if rows else list(_EMPTY_HEADERS[name])
-        click.echo(table([[_cell(r[h]) for h in header] for r in rows], header))
-
-
-def _paged_report(
-    name: str,
-    start: str | None,
-    end: str | None,
-    output_format: str | None,
-    limit: int | None,
-    after: str | None,
-) -> None:
+    size = _page_size(limit, all_rows)
     run = session()
     run.catch_up_for_reading()
     rows: RowStream = run.call(
@@ -216,18 +178,48 @@ def _paged_report(
         start=start,
         end=end,
         now=utcnow(),
-        limit=limit,
+        limit=size,
         after=after,
     )
-    output_format = _format(output_format, run)
-    header = _EMPTY_HEADERS[name]
     with storage_errors(run.config):
-        if output_format == "json":
-            _write_json({"report": name}, "rows", rows)
-        elif output_format == "csv":
-            _write_csv(header, rows)
-        else:
-            _write_table(([_cell(r[h]) for h in header] for r in rows), header)
+        emit_report(name, rows, _format(output_format, run))
+
+
+def emit_accounts(accounts: RowStream, output_format: str) -> None:
+    """``list``'s output, written as the rows come (the benchmark times the
+    query with this, as the command runs them)."""
+    if output_format == "json":
+        _write_json({}, "accounts", accounts)
+    elif output_format == "csv":
+        _write_csv(LIST_COLUMNS, accounts)
+    else:
+        cells = (
+            [
+                a["id"],
+                a["policy"],
+                a["status"],
+                short_time(a["status_since"]),
+                a["open_applications"],
+                a["advisor"] or "",
+            ]
+            for a in accounts
+        )
+        header = ["id", "policy", "status", "since", "open apps", "advisor"]
+        _write_table(cells, header)
+        click.echo(f"{accounts.count} account(s)")
+    _announce_next(accounts, output_format)
+
+
+def emit_report(name: str, rows: RowStream, output_format: str) -> None:
+    """A report's output, written as the rows come: JSON ``{"report": NAME,
+    "rows": [...]}``, CSV with a header, or a text table."""
+    header = REPORT_COLUMNS[name]
+    if output_format == "json":
+        _write_json({"report": name}, "rows", rows)
+    elif output_format == "csv":
+        _write_csv(header, rows)
+    else:
+        _write_table(([_cell(r[h]) for h in header] for r in rows), header)
     _announce_next(rows, output_format)
 
 
@@ -327,38 +319,12 @@ def _html_report(
     deliver(page, target, as_json=run.json)
 
 
-_EMPTY_HEADERS = {
-    "status": ("policy", "status", "count"),
-    "withdrawals": ("month", "policy", "reason", "channel", "timing", "count"),
-    "reinstatements": ("month", "policy", "mode", "count", "avg_days_after_withdrawal"),
-    "retention": ("id", "policy", "status", "invalid_since", "purge_due_at"),
-    "declines": ("month", "policy", "channel", "last_minute", "count", "flagged"),
-    "unreachable": (
-        "id",
-        "policy",
-        "unreachable_since",
-        "days",
-        "attempts",
-        "open_applications",
-    ),
-}
-
-
 def _cell(value: Any) -> Any:
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, str) and len(value) > 19 and value[10] == "T":
         return short_time(value)
     return value
-
-
-def _csv(rows: list[dict[str, Any]], name: str) -> str:
-    buffer = io.StringIO()
-    header = list(rows[0]) if rows else list(_EMPTY_HEADERS[name])
-    writer = csv.DictWriter(buffer, fieldnames=header, lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(rows)
-    return buffer.getvalue()
 
 
 COMMANDS = [list_command, report_command]
