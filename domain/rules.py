@@ -9,75 +9,71 @@ state sets from here instead of typing state names again.
 
 Compiling checks the machine: every guard it names must exist in
 ``domain.guards`` and every state-changing command must have one target, so
-a typo is an error when this module is imported, not a silent pass.
+a typo is an error when this module is imported, not a silent pass. The
+classes are read through ``domain.compiled``, which caches what it reads so
+that a command does not import python-statemachine; the checks run on every
+import all the same.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator
+from collections.abc import Collection
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from statemachine import StateMachine
-
+from domain.compiled import Machine, Move, command_name, declared_machines
 from domain.errors import Refused
 from domain.guards import known_guards
-from domain.lifecycle import AccountLifecycle, ApplicationLifecycle
+
+if TYPE_CHECKING:
+    from statemachine import StateMachine
+
+__all__ = [
+    "ACCOUNT",
+    "ACCOUNT_STATES",
+    "APPLICATION",
+    "OPEN_APPLICATION_STATES",
+    "AccountStates",
+    "LifecycleDefinitionError",
+    "Move",
+    "Rules",
+    "account_rules",
+    "application_rules",
+    "command_name",
+]
 
 
 class LifecycleDefinitionError(TypeError):
     """A machine names a guard that does not exist, or is ambiguous."""
 
 
-def command_name(event_id: str) -> str:
-    """``request_withdrawal`` → ``request-withdrawal``, as the CLI spells it."""
-    return event_id.replace("_", "-")
-
-
-@dataclass(frozen=True)
-class Move:
-    """What one command does from one state: where it goes, which guards apply."""
-
-    command: str
-    source: str
-    target: str
-    guards: tuple[str, ...]
-    changes_state: bool
-
-
-def _moves(machine: type[StateMachine]) -> Iterator[Move]:
-    """Every (state, command) move of the machine, in declaration order,
-    through python-statemachine's public ``states_map`` and ``transitions``."""
-    for state in machine.states_map.values():
-        for transition in state.transitions:
-            for event in transition.events:
-                yield Move(
-                    command=command_name(str(event)),
-                    source=str(state.value),
-                    target=str(transition.target.value),
-                    guards=tuple(str(spec.func) for spec in transition.cond),
-                    changes_state=not transition.internal,
-                )
-
-
 class Rules:
-    """A state machine class compiled into a lookup table."""
+    """A state machine compiled into a lookup table.
+
+    ``machine`` is the python-statemachine class, or the same class already
+    read into data (``domain.compiled``); both compile and check alike.
+    """
 
     def __init__(
         self,
-        machine: type[StateMachine],
+        machine: type[StateMachine] | Machine,
         subject: str,
         guards: Collection[str] | None = None,
     ) -> None:
         known = known_guards() if guards is None else frozenset(guards)
-        self.machine = machine
+        if isinstance(machine, Machine):
+            declared, self._machine = machine, None
+        else:
+            declared, self._machine = Machine.of(machine), machine
+        self.machine_name = declared.name
         self.subject = subject
-        self.states: tuple[str, ...] = tuple(str(value) for value in machine.states_map)
-        self.initial = str(machine.initial_state.value)
-        self.final = frozenset(str(state.value) for state in machine.final_states)
+        self.states: tuple[str, ...] = declared.states
+        self.initial = declared.initial
+        self.final = frozenset(declared.final)
         table: dict[str, dict[str, Move]] = {state: {} for state in self.states}
         targets: dict[str, set[str]] = {}
-        for move in _moves(machine):
-            where = f"{machine.__name__}.{move.command.replace('-', '_')}"
+        for move in declared.moves:
+            where = f"{declared.name}.{move.command.replace('-', '_')}"
             if move.command in table[move.source]:
                 raise LifecycleDefinitionError(
                     f"{where} is ambiguous from state '{move.source}'"
@@ -95,13 +91,24 @@ class Rules:
         several = {command: to for command, to in targets.items() if len(to) > 1}
         if several:
             raise LifecycleDefinitionError(
-                f"{machine.__name__}: a command must lead to one state: {several}"
+                f"{declared.name}: a command must lead to one state: {several}"
             )
         self.commands: tuple[str, ...] = tuple(targets)
         self._targets = {
             command: next(iter(to), None) for command, to in targets.items()
         }
         self._table = table
+
+    @property
+    def machine(self) -> type[StateMachine]:
+        """The python-statemachine class (diagrams draw it); imported on
+        first use when the rules came from the cache."""
+        if self._machine is None:
+            from domain import lifecycle
+
+            self._machine = getattr(lifecycle, self.machine_name)
+        assert self._machine is not None
+        return self._machine
 
     # -- whether ---------------------------------------------------------
 
@@ -143,8 +150,9 @@ class Rules:
         return frozenset(self.states) - self.final - {self.initial}
 
 
-ACCOUNT = Rules(AccountLifecycle, "account")
-APPLICATION = Rules(ApplicationLifecycle, "application")
+_DECLARED = declared_machines()
+ACCOUNT = Rules(_DECLARED["AccountLifecycle"], "account")
+APPLICATION = Rules(_DECLARED["ApplicationLifecycle"], "application")
 
 
 def account_rules() -> Rules:

@@ -44,7 +44,10 @@ class Seeker(Aggregate):
     """A job seeker's account under one policy."""
 
     # The events (``domain.events``), bound here so the library stores them
-    # as ``domain.seeker:Seeker.<Name>``, the topics every store holds.
+    # as ``domain.seeker:Seeker.<Name>``, the topics every store holds. Their
+    # base is the aggregate's base event, so the library takes them as they
+    # are instead of deriving a copy of each (a dataclass built at import).
+    Event = events.SeekerEvent
     Registered = events.Registered
     Applied = events.Applied
     InterviewScheduled = events.InterviewScheduled

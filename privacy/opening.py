@@ -7,12 +7,11 @@ import os
 import secrets
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from privacy.key_check import open_master_key
-from privacy.key_table import KeyTable, MemoryKeyTable
-from privacy.master_key import key_source
-from privacy.vault import Vault
-from services.ledger import SeekerLedger
+if TYPE_CHECKING:
+    from privacy.vault import Vault
+    from services.ledger import SeekerLedger
 
 
 def vault_opener(
@@ -22,9 +21,18 @@ def vault_opener(
     environ: dict[str, str] | None = None,
     create_tables: bool = True,
 ) -> Callable[[SeekerLedger], Vault]:
-    """What ``SeekerLedger(vault=...)`` calls when personal data is first needed."""
+    """What ``SeekerLedger(vault=...)`` calls when personal data is first needed.
+
+    The vault's modules (and ``cryptography``) are imported only then, so a
+    command that never opens personal data (lists, reports) never loads them.
+    """
 
     def open_vault(ledger: SeekerLedger) -> Vault:
+        from privacy.key_check import open_master_key
+        from privacy.key_table import KeyTable
+        from privacy.master_key import key_source
+        from privacy.vault import Vault
+
         source = key_source(
             environ=dict(os.environ if environ is None else environ),
             sqlite_path=sqlite_path,
@@ -38,4 +46,7 @@ def vault_opener(
 
 def memory_vault(ledger: SeekerLedger) -> Vault:
     """A vault for an in-memory ledger: keys live and die with the process."""
+    from privacy.key_table import MemoryKeyTable
+    from privacy.vault import Vault
+
     return Vault(MemoryKeyTable(), secrets.token_bytes(32))

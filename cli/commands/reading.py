@@ -16,7 +16,6 @@ from cli.views import details_text, history_entry_view, policy_view
 from domain.errors import SeekerNotFound
 from domain.policy import PRESETS
 from domain.rules import account_rules, application_rules
-from projections.queries import account_timezone, audit_history
 
 as_of_option = click.option(
     "--as-of",
@@ -72,6 +71,8 @@ def history(
     if output is not None and output_format != "html":
         raise click.UsageError("--output goes with --format html only")
     target = _html_target(output) if output_format == "html" else None
+    from projections.queries import account_timezone, audit_history
+
     seeker_id = parse_seeker_id(seeker)
     run.catch_up_for_reading()
     views_by_name = run.projections().views
