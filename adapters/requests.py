@@ -31,6 +31,11 @@ class Request:
     request_id: str
     command: str
     result: Any = None
+    fresh: bool = False
+    """The id was generated for this run (no ``--request-id``): no earlier
+    run can have recorded it, so there is nothing to look up before the
+    save. A retry of the insert inside this run still looks (see
+    ``SeekerLedger.previous_outcome``)."""
 
 
 @dataclass(frozen=True)

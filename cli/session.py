@@ -10,7 +10,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 import click
@@ -18,9 +18,11 @@ from eventsourcing.persistence import IntegrityError, PersistenceError
 
 from adapters.storage import StorageConfig, parse_storage_url
 from domain.errors import OutcomeUnknown, SeekerNotFound, StorageError
-from privacy.opening import vault_opener
-from projections.runner import Projections
-from services.ledger import Outcome, SeekerLedger
+
+if TYPE_CHECKING:
+    # Imported where used: a run pays only for what its command opens.
+    from projections.runner import Projections
+    from services.ledger import Outcome, SeekerLedger
 
 
 def _driver_errors() -> tuple[type[BaseException], ...]:
@@ -80,6 +82,9 @@ class Session:
             if config.kind == "postgresql":
                 self._open_postgres(config)
             else:
+                from privacy.opening import vault_opener
+                from services.ledger import SeekerLedger
+
                 opener = vault_opener(sqlite_path=path, notice=_notice)
                 with storage_errors(config):
                     self._ledger = SeekerLedger(env=config.environment, vault=opener)
@@ -108,6 +113,9 @@ class Session:
         from adapters.postgres import schema_lock
         from adapters.storage import lock_timeout
         from privacy.key_table import create_key_tables
+        from privacy.opening import vault_opener
+        from projections.runner import Projections
+        from services.ledger import SeekerLedger
 
         # Every statement of this run, not only the library's inserts, gives
         # up on a lock held elsewhere instead of hanging (libpq reads this).
@@ -130,6 +138,8 @@ class Session:
     def projections(self) -> Projections:
         """The ledger's projections, on the same connections as the ledger."""
         if self._projections is None:
+            from projections.runner import Projections
+
             ledger = self.ledger()
             with storage_errors(self.config):
                 self._projections = Projections(ledger)
@@ -177,7 +187,11 @@ class Session:
 
         context = click.get_current_context(silent=True)
         given = context.meta.get("seekers.request_id") if context else None
-        request = Request(given or str(uuid.uuid4()), use_case.__name__)
+        request = (
+            Request(given, use_case.__name__)
+            if given
+            else Request(str(uuid.uuid4()), use_case.__name__, fresh=True)
+        )
         try:
             with requested(request):
                 outcome: Outcome = self.call(use_case, *args, **kwargs)

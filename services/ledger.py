@@ -139,7 +139,7 @@ class SeekerLedger(Application[UUID]):
             advisor=advisor,
             seeker_id=seeker_id,
         )
-        earlier = self.previous_outcome()
+        earlier = self.previous_outcome(before_save=True)
         if earlier is not None:
             return earlier
         vault = self._require_vault()
@@ -238,7 +238,7 @@ class SeekerLedger(Application[UUID]):
         save; the account is reloaded and the command, rules included, runs
         once more before the conflict is reported.
         """
-        earlier = self.previous_outcome()
+        earlier = self.previous_outcome(before_save=True)
         if earlier is not None:
             return earlier
         for attempt in (1, 2):
@@ -271,11 +271,16 @@ class SeekerLedger(Application[UUID]):
 
     # -- idempotent requests (adapters.requests) ---------------------------
 
-    def previous_outcome(self) -> Outcome | None:
+    def previous_outcome(self, *, before_save: bool = False) -> Outcome | None:
         """The outcome of the current request if it was already recorded:
-        the account as that request left it, and the events it recorded."""
+        the account as that request left it, and the events it recorded.
+
+        ``before_save``: asked before this run saved anything, when an id
+        generated for this run (``Request.fresh``) cannot be recorded yet,
+        so the lookup is skipped; after a failed or retried save it is not.
+        """
         request = requests.CURRENT.get()
-        if request is None:
+        if request is None or (before_save and request.fresh):
             return None
         record = self._find_request(request.request_id)
         if record is None:
