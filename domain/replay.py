@@ -18,6 +18,9 @@ from domain.guards import policy_refusal
 from domain.policy import Policy
 from domain.rules import ACCOUNT, APPLICATION
 
+POLICY_CACHE = 16
+"""Distinct policies remembered (an agency has a handful of presets)."""
+
 
 @dataclass(frozen=True)
 class Violation:
@@ -26,60 +29,109 @@ class Violation:
     message: str
 
 
-def replay_violations(events: Iterable[Any]) -> list[Violation]:
+class Policies:
+    """The policies a log registers accounts under, each built once.
+
+    Every ``Registered`` event carries its policy as plain data; building
+    and checking a ``Policy`` from it costs more than replaying the rest of
+    the account, so the last few are kept, keyed by ``repr`` of the data
+    (exact: ``True``, ``1`` and ``1.0`` are different keys). Bounded, so
+    memory does not grow with the log.
+    """
+
+    def __init__(self, size: int = POLICY_CACHE) -> None:
+        self.size = size
+        self._built: dict[str, Policy] = {}
+
+    def __call__(self, data: Any) -> Policy:
+        key = repr(data)
+        policy = self._built.get(key)
+        if policy is None:
+            policy = Policy.from_dict(data)
+            if len(self._built) >= self.size:
+                del self._built[next(iter(self._built))]  # the oldest
+            self._built[key] = policy
+        return policy
+
+    def __len__(self) -> int:
+        return len(self._built)
+
+
+def replay_violations(
+    events: Iterable[Any], policies: Policies | None = None
+) -> list[Violation]:
     """Every event of one stream the current rules would have refused.
 
     Each event's command comes from ``domain.effects`` and where it leads
     from the machines, so this replay and the aggregate cannot drift apart.
     Only policy guards are asked: the account guards read facts (arguments,
-    personal data) a stored event does not keep.
+    personal data) a stored event does not keep. ``policies`` shares built
+    policies across streams (``audit replay`` passes one for the whole log).
     """
+    policy_of = policies if policies is not None else Policies()
+    commands = EFFECTS.command
+    states_after = EFFECTS.state_after
+    applications_after = EFFECTS.application_state_after
+    allowed = ACCOUNT.is_allowed
     state = ACCOUNT.initial
     applications: dict[str, str] = {}
     policy: Policy | None = None
     expected_version = 1
-    violations: list[Violation] = []
+    refused: list[tuple[Any, int, str]] = []
     for event in events:
         kind = type(event).__name__
-        account = str(event.originator_id)
         version = event.originator_version
-
-        def refuse(
-            message: str, version: int = version, account: str = account
-        ) -> None:
-            violations.append(Violation(account, version, message))
-
         if version != expected_version:
-            refuse(f"version {version} where {expected_version} was expected")
+            refused.append(
+                (
+                    event,
+                    version,
+                    f"version {version} where {expected_version} was expected",
+                )
+            )
         expected_version = version + 1
-        command = EFFECTS.command.get(kind)
+        command = commands.get(kind)
         if command is None:
-            refuse(f"unknown event type {kind}")
+            refused.append((event, version, f"unknown event type {kind}"))
             continue
         if kind == "Registered":
-            policy = Policy.from_dict(event.policy)
+            policy = policy_of(event.policy)
         # Commands that record several events (contact reached while
         # unreachable also restores contact; withdraw declines open
         # applications first and may purge straight after) record each
         # event as its own command would, from the state it finds.
         if kind == "ApplicationClosed" and event.outcome == "declined_on_withdrawal":
             command = command if state in ACCOUNT.sources("withdraw") else "-"
-        if not ACCOUNT.is_allowed(state, command):
-            refuse(f"{kind}: {command} is not allowed from state '{state}'")
+        if not allowed(state, command):
+            refused.append(
+                (
+                    event,
+                    version,
+                    f"{kind}: {command} is not allowed from state '{state}'",
+                )
+            )
         elif policy is not None:
             refusal = policy_refusal(policy, ACCOUNT.move(state, command).guards)
             if refusal is not None:
-                refuse(f"{kind}: {refusal}")
+                refused.append((event, version, f"{kind}: {refusal}"))
         application_id = getattr(event, "application_id", None)
         if application_id is not None:
             app_state = applications.get(application_id, APPLICATION.initial)
             if not APPLICATION.is_allowed(app_state, command):
-                refuse(
-                    f"{kind}: {command} not allowed for application "
-                    f"{application_id} in state '{app_state}'"
+                refused.append(
+                    (
+                        event,
+                        version,
+                        f"{kind}: {command} not allowed for application "
+                        f"{application_id} in state '{app_state}'",
+                    )
                 )
-            after = EFFECTS.application_state_after[kind]
+            after = applications_after[kind]
             if after is not None:
                 applications[application_id] = after
-        state = EFFECTS.state_after[kind] or state
-    return violations
+        state = states_after[kind] or state
+    # The account's id as text only for what is refused (rare), not per event.
+    return [
+        Violation(str(event.originator_id), version, message)
+        for event, version, message in refused
+    ]

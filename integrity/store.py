@@ -103,15 +103,35 @@ class Sql:
         if rows:
             self.cursor.executemany(self._sql(sql), rows)
 
+    def _settle(self) -> None:
+        """In PostgreSQL pipeline mode, receive every pending result before a
+        read: a fetch right after a large ``executemany`` can otherwise be
+        handed one of its results (psycopg 3.3)."""
+        connection = self.cursor.connection
+        if connection.pgconn.pipeline_status:
+            with connection.pipeline():  # leaving a nested block syncs
+                pass
+
     def rows(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        if self.postgres:
+            self._settle()
         self.cursor.execute(self._sql(sql), params)
         return [dict(row) for row in self.cursor.fetchall()]
 
     def tuples(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         """Rows as plain tuples in column order (the hot loops of verify)."""
-        if self.postgres:  # dict rows
-            self.cursor.execute(self._sql(sql), params)
-            return [tuple(row.values()) for row in self.cursor.fetchall()]
+        if self.postgres:  # the pool's cursors make dicts: ask for tuples
+            self._settle()
+            from psycopg.rows import tuple_row
+
+            factory = self.cursor.row_factory
+            self.cursor.row_factory = tuple_row
+            try:
+                self.cursor.execute(self._sql(sql), params)
+                found: list[tuple[Any, ...]] = self.cursor.fetchall()
+            finally:
+                self.cursor.row_factory = factory
+            return found
         raw = getattr(self.cursor, "sqlite_cursor", self.cursor)
         factory = raw.row_factory
         raw.row_factory = None  # plain tuples straight from the driver
@@ -136,14 +156,15 @@ class TreeState:
         return self.frontier.root()
 
 
+_STATE_COLUMNS = "origin, size, frontier, chained_from, created_at"
+
+
 def read_state(sql: Sql) -> TreeState | None:
-    rows = sql.rows(
-        "SELECT origin, size, frontier, chained_from, created_at "
-        "FROM integrity_state WHERE id = 1"
-    )
-    if not rows:
-        return None
-    row = rows[0]
+    rows = sql.rows(f"SELECT {_STATE_COLUMNS} FROM integrity_state WHERE id = 1")
+    return _state_of(rows[0]) if rows else None
+
+
+def _state_of(row: dict[str, Any]) -> TreeState:
     blob = bytes(row["frontier"])
     hashes = [blob[i : i + 32] for i in range(0, len(blob), 32)]
     return TreeState(
@@ -174,11 +195,35 @@ class Appender:
         self.events_table = events_table
 
     def append(self, records: Sequence[StoredRecord]) -> None:
-        state = read_state(self.sql)
+        state, previous = self._read(records)
         if state is None:
             first = records[0].notification_id if records else None
             state = self._start(before=first)
-        self._append(state, records)
+            previous = None
+        self._append(state, records, previous)
+
+    def _read(
+        self, records: Sequence[StoredRecord]
+    ) -> tuple[TreeState | None, dict[tuple[UUID, int], bytes] | None]:
+        """The tree's state and, when the batch continues one stream (a
+        command), that stream's last hash: one statement on the command path.
+        ``None`` for the hashes means "look them up" (several streams)."""
+        streams = {record.originator_id for record in records}
+        if len(streams) != 1:
+            return read_state(self.sql), None
+        account = records[0].originator_id
+        version = records[0].originator_version - 1  # a batch is in version order
+        rows = self.sql.rows(
+            f"SELECT {_STATE_COLUMNS}, (SELECT stream_hash FROM integrity_events "
+            "WHERE originator_id = ? AND originator_version = ?) AS previous "
+            "FROM integrity_state WHERE id = 1",
+            (str(account), version),
+        )
+        if not rows:
+            return None, None
+        previous = rows[0]["previous"]
+        hashes = {} if previous is None else {(account, version): bytes(previous)}
+        return _state_of(rows[0]), hashes
 
     def _start(self, *, before: int | None) -> TreeState:
         """The first chained write of a store: chain every event already
@@ -219,10 +264,16 @@ class Appender:
             yield [record_of(row) for row in rows]
             after = int(rows[-1]["notification_id"])
 
-    def _append(self, state: TreeState, records: Sequence[StoredRecord]) -> TreeState:
+    def _append(
+        self,
+        state: TreeState,
+        records: Sequence[StoredRecord],
+        previous: dict[tuple[UUID, int], bytes] | None = None,
+    ) -> TreeState:
         if not records:
             return state
-        previous = self._previous_hashes(records)
+        if previous is None:
+            previous = self._previous_hashes(records)
         frontier = state.frontier
         size = state.size
         rows: list[tuple[Any, ...]] = []
@@ -251,6 +302,38 @@ class Appender:
                 frontier.append(leaf_hash(leaf_data(record.notification_id, chained)))
             )
             size += 1
+        self._write(rows, nodes, size, b"".join(frontier.to_nodes()))
+        return TreeState(
+            state.origin, size, frontier, state.chained_from, state.created_at
+        )
+
+    def _write(
+        self,
+        rows: list[tuple[Any, ...]],
+        nodes: list[tuple[int, int, bytes]],
+        size: int,
+        frontier: bytes,
+    ) -> None:
+        """The new leaves, the new perfect subtrees and the new frontier.
+
+        PostgreSQL: one statement (arrays unnested in a data-modifying
+        ``WITH``), since each statement costs the server a parse, a plan and
+        a trip; SQLite runs statements in-process, so three plain ones.
+        """
+        if self.sql.postgres:
+            columns = list(zip(*rows, strict=True)) if rows else [()] * 6
+            tree = list(zip(*nodes, strict=True)) if nodes else [()] * 3
+            self.sql.run(
+                "WITH leaves AS (INSERT INTO integrity_events (leaf_index, "
+                "notification_id, originator_id, originator_version, event_digest, "
+                "stream_hash) SELECT * FROM unnest(?::bigint[], ?::bigint[], "
+                "?::text[], ?::bigint[], ?::bytea[], ?::bytea[])), "
+                "subtrees AS (INSERT INTO integrity_nodes (level, idx, hash) "
+                "SELECT * FROM unnest(?::int[], ?::bigint[], ?::bytea[])) "
+                "UPDATE integrity_state SET size = ?, frontier = ? WHERE id = 1",
+                (*map(list, columns), *map(list, tree), size, frontier),
+            )
+            return
         self.sql.many(
             "INSERT INTO integrity_events (leaf_index, notification_id, originator_id, "
             "originator_version, event_digest, stream_hash) VALUES (?, ?, ?, ?, ?, ?)",
@@ -261,10 +344,7 @@ class Appender:
         )
         self.sql.run(
             "UPDATE integrity_state SET size = ?, frontier = ? WHERE id = 1",
-            (size, b"".join(frontier.to_nodes())),
-        )
-        return TreeState(
-            state.origin, size, frontier, state.chained_from, state.created_at
+            (size, frontier),
         )
 
     def _previous_hashes(
@@ -289,10 +369,15 @@ class Appender:
         return found
 
 
-@lru_cache(maxsize=65536)
+ACCOUNT_IDS = 4096
+"""Account ids ``account_id`` keeps parsed: the accounts recently written
+interleave in log order; a bound, so a pass over the log stays flat."""
+
+
+@lru_cache(maxsize=ACCOUNT_IDS)
 def account_id(stored: str) -> UUID:
     """An account id as either store returns it (hex or dashed), parsed once
-    per account rather than once per event."""
+    per run of an account's events rather than once per event."""
     return UUID(stored)
 
 
