@@ -95,11 +95,11 @@ class Session:
     def _chain_legacy_store(self) -> None:
         """A store written before audit integrity existed gets its stream
         chains and log tree now, in one transaction, and says so once."""
-        from integrity.database import AuditLog
+        from integrity.chaining import ChainedLog
 
         assert self._ledger is not None
         with storage_errors(self.config):
-            chained = AuditLog(self._ledger).ensure_chained()
+            chained = ChainedLog(self._ledger).ensure_chained()
         if chained is not None and chained.events:
             _notice(
                 f"audit integrity: chained the {chained.events} events this store "

@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -23,13 +21,13 @@ from eventsourcing.persistence import StoredEvent
 
 from domain.errors import SeekerLedgerError, SeekerNotFound
 from domain.replay import Policies, Violation, replay_violations
+from integrity.chaining import ChainedLog
 from integrity.checkpoint import Checkpoint, sign
 from integrity.merkle import inclusion_proof, root_at
 from integrity.store import (
     Appender,
     Sql,
     StoredRecord,
-    TreeState,
     account_id,
     read_state,
     record_of,
@@ -51,66 +49,8 @@ class IntegrityBroken(SeekerLedgerError):
     """The log no longer matches a checkpoint it issued: no new checkpoint."""
 
 
-@dataclass(frozen=True)
-class Chained:
-    """What the first open of a store written before chains existed did."""
-
-    events: int
-    at: str
-
-
-class AuditLog:
+class AuditLog(ChainedLog):
     """The integrity of one ledger's event log."""
-
-    def __init__(self, ledger: Any) -> None:
-        self.ledger = ledger
-        self.recorder: Any = ledger.recorder
-        self.datastore: Any = self.recorder.datastore
-        self.postgres = type(self.datastore).__name__ == "PostgresDatastore"
-        self.events_table: str = self.recorder.events_table_name
-
-    # -- transactions --------------------------------------------------------
-
-    @contextmanager
-    def _reading(self) -> Iterator[Sql]:
-        """One read transaction: a consistent snapshot of log and chain."""
-        with self.datastore.transaction(commit=False) as cursor:
-            if self.postgres:
-                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
-            yield Sql(cursor, postgres=self.postgres)
-
-    @contextmanager
-    def _writing(self) -> Iterator[Sql]:
-        """A write transaction serialized with event inserts."""
-        with self.datastore.transaction(commit=True) as cursor:
-            sql = Sql(cursor, postgres=self.postgres)
-            if self.postgres:
-                sql.run(f"LOCK TABLE {self.events_table} IN EXCLUSIVE MODE")
-            else:  # take SQLite's write lock now, not at the first write
-                sql.run("DELETE FROM integrity_state WHERE id = 0")
-            yield sql
-
-    # -- chaining a legacy store ---------------------------------------------
-
-    def state(self) -> TreeState | None:
-        with self._reading() as sql:
-            return read_state(sql)
-
-    def ensure_chained(self) -> Chained | None:
-        """Chain a store written before chains existed, in one transaction.
-
-        Returns what was done the first time, ``None`` when the store was
-        already chained (one cheap read on every later open).
-        """
-        if self.state() is not None:
-            return None
-        with self._writing() as sql:
-            if read_state(sql) is not None:
-                return None  # another process did it meanwhile
-            Appender(sql, self.events_table).append([])
-            state = read_state(sql)
-            assert state is not None
-        return Chained(events=state.chained_from, at=state.created_at)
 
     # -- checkpoints ---------------------------------------------------------
 
