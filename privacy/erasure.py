@@ -55,9 +55,21 @@ def surviving_keys(sql: Statements, seeker_ids: Sequence[str]) -> dict[str, list
     if not seeker_ids or not key_tables_exist(sql):
         return {}
     survivors: dict[str, list[str]] = {}
-    wanted = set(seeker_ids)
+    wanted = sorted(set(seeker_ids))
     for table in TABLES:
-        for row in sql.rows(f"SELECT DISTINCT seeker_id FROM {table}"):
-            if row["seeker_id"] in wanted:
+        for start in range(0, len(wanted), _LOOKUP_CHUNK):
+            chunk = wanted[start : start + _LOOKUP_CHUNK]
+            marks = ", ".join("?" * len(chunk))
+            found = sql.rows(
+                f"SELECT DISTINCT seeker_id FROM {table} "
+                f"WHERE seeker_id IN ({marks}) ORDER BY seeker_id",
+                chunk,
+            )
+            for row in found:
                 survivors.setdefault(str(row["seeker_id"]), []).append(table)
     return survivors
+
+
+_LOOKUP_CHUNK = 500
+"""Erased ids looked up per statement (an index lookup each, never a scan of
+the key tables, which hold a row for every live account)."""
