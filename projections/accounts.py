@@ -11,44 +11,37 @@ need the account's previous status or its withdrawal details.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from eventsourcing.dispatch import singledispatchmethod
-from eventsourcing.persistence import Tracking
-from eventsourcing.projection import Projection
 
 from domain import events as recorded
 from domain.deadlines import Clocks, deadlines, invalid_since_after
 from domain.effects import EFFECTS
 from domain.rules import ACCOUNT_STATES
-from projections.changes import ChangeSet, Row
+from projections.changes import ChangeSet, Row, registered_before
 from projections.schema import stamp, unstamp
-from projections.views import LedgerView
+from projections.views import BatchProjection
 
 
 def month_of(at: datetime, timezone: str) -> str:
     return at.astimezone(ZoneInfo(timezone)).strftime("%Y-%m")
 
 
-class AccountsProjection(Projection[LedgerView]):
+class AccountsProjection(BatchProjection):
     name = "accounts"
 
-    def process_event(self, domain_event: Any, tracking: Tracking) -> None:
-        """One event in its own transaction (the live runner's path)."""
-        self.view.apply_batch(
-            self, [(tracking.notification_id, domain_event)], tracking
-        )
-
     def apply(self, event: Any, changes: ChangeSet, notification_id: int) -> None:
-        # The handler for the event's type, found once per type: the
-        # library's singledispatchmethod builds a wrapper on every access.
-        kind = type(event).__name__
-        row = _HANDLERS(type(event))(self, event, changes)
+        event_class = type(event)
+        handler = _BY_CLASS.get(event_class) or _handler_for(event_class)
+        row = handler(self, event, changes)
         if row is None:
             return
+        kind = event_class.__name__
         at = stamp(event.occurred_at)
         row["version"] = event.originator_version
         row["last_occurred_at"] = at
@@ -56,8 +49,16 @@ class AccountsProjection(Projection[LedgerView]):
             row["last_activity_at"] = at
         entered = EFFECTS.state_after[kind]
         if entered is not None and kind != "Registered":
-            _enter(row, entered, event, changes)
-        _derive_due_times(row)
+            _enter(row, entered, event.occurred_at, at, changes)
+
+    def prepare(self, items: Sequence[tuple[int, Any]], changes: ChangeSet) -> None:
+        changes.load_accounts(registered_before(items, changes))
+
+    def settle(self, changes: ChangeSet) -> None:
+        """The due times depend only on where the batch leaves each account:
+        derived once per account and batch, not once per event."""
+        for row in changes.changed_accounts():
+            _derive_due_times(row)
 
     @singledispatchmethod
     def handle(self, event: Any, changes: ChangeSet) -> Row | None:
@@ -72,7 +73,7 @@ class AccountsProjection(Projection[LedgerView]):
         policy = event.policy
         at = stamp(event.occurred_at)
         row: Row = {
-            "id": str(event.originator_id),
+            "id": changes.account_id(event.originator_id),
             "policy": policy["name"],
             "status": ACCOUNT_STATES.registered,
             "status_since": at,
@@ -216,25 +217,29 @@ class AccountsProjection(Projection[LedgerView]):
 
 
 def _row(event: Any, changes: ChangeSet) -> Row:
-    return changes.account(str(event.originator_id))
+    return changes.account(changes.account_id(event.originator_id))
 
 
 def _status_key(row: Row) -> dict[str, Any]:
     return {"policy": row["policy"], "status": row["status"]}
 
 
-def _enter(row: Row, status: str, event: Any, changes: ChangeSet) -> None:
-    """The account enters ``status``: counters and clocks follow, by the same
-    rules as the aggregate (``domain.deadlines.invalid_since_after``)."""
+def _enter(
+    row: Row, status: str, at: datetime, stamped: str | None, changes: ChangeSet
+) -> None:
+    """The account enters ``status`` at ``at`` (``stamped``): counters and
+    clocks follow, by the same rules as the aggregate
+    (``domain.deadlines.invalid_since_after``)."""
     changes.count("report_status", _status_key(row), count=-1)
-    at = event.occurred_at
     row["status"] = status
-    row["status_since"] = stamp(at)
+    row["status_since"] = stamped
     changes.count("report_status", _status_key(row), count=1)
     invalid_since = invalid_since_after(status, unstamp(row["invalid_since"]), at)
-    row["invalid_since"] = stamp(invalid_since) if invalid_since else None
+    row["invalid_since"] = (
+        stamped if invalid_since is at else _stamp_or_none(invalid_since)
+    )
     unreachable = status in ACCOUNT_STATES.unreachable
-    row["unreachable_since"] = stamp(at) if unreachable else None
+    row["unreachable_since"] = stamped if unreachable else None
 
 
 def _clear_withdrawal(row: Row) -> None:
@@ -297,4 +302,15 @@ def _stamp_or_none(value: datetime | None) -> str | None:
     return stamp(value) if value is not None else None
 
 
-_HANDLERS = AccountsProjection.__dict__["handle"].dispatcher.dispatch
+Handler = Callable[[AccountsProjection, Any, ChangeSet], "Row | None"]
+_DISPATCH = AccountsProjection.__dict__["handle"].dispatcher.dispatch
+_BY_CLASS: dict[type[Any], Handler] = {}
+"""Each event class's handler, found once: the library's singledispatchmethod
+builds a wrapper on every access, and even its dispatcher's cache costs a
+weak-reference lookup per event."""
+
+
+def _handler_for(event_class: type[Any]) -> Handler:
+    handler: Handler = _DISPATCH(event_class)
+    _BY_CLASS[event_class] = handler
+    return handler

@@ -7,17 +7,18 @@ The states before and after come from the trail itself (the previous row's
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
-from eventsourcing.persistence import Tracking
-from eventsourcing.projection import Projection
-
 from domain.effects import EFFECTS
 from domain.history import event_details, is_backdated
-from projections.changes import ChangeSet
+from projections.changes import ChangeSet, registered_before
 from projections.schema import stamp
-from projections.views import LedgerView
+from projections.views import BatchProjection
+
+_details_json = json.JSONEncoder(sort_keys=True, ensure_ascii=False).encode
+"""``json.dumps(..., sort_keys=True, ensure_ascii=False)``, its encoder made once."""
 
 
 def _plain(value: Any) -> Any:
@@ -28,22 +29,23 @@ def _plain(value: Any) -> Any:
     return value
 
 
-class AuditTrailProjection(Projection[LedgerView]):
+class AuditTrailProjection(BatchProjection):
     name = "audit_trail"
 
-    def process_event(self, domain_event: Any, tracking: Tracking) -> None:
-        self.view.apply_batch(
-            self, [(tracking.notification_id, domain_event)], tracking
-        )
+    def prepare(self, items: Sequence[tuple[int, Any]], changes: ChangeSet) -> None:
+        changes.load_last_states(registered_before(items, changes))
 
     def apply(self, event: Any, changes: ChangeSet, notification_id: int) -> None:
-        account = str(event.originator_id)
+        account = changes.account_id(event.originator_id)
         kind = type(event).__name__
         before = changes.last_state(account) if kind != "Registered" else None
         after = EFFECTS.state_after[kind] or before
         assert after is not None, f"{kind} before any Registered for {account}"
         changes.set_last_state(account, after)
-        details = {key: _plain(value) for key, value in event_details(event).items()}
+        details = {
+            key: _plain(value) if isinstance(value, date) else value
+            for key, value in event_details(event).items()
+        }
         occurred_at: datetime = event.occurred_at
         recorded_at: datetime = event.timestamp
         changes.append(
@@ -61,6 +63,6 @@ class AuditTrailProjection(Projection[LedgerView]):
                 "from_state": before,
                 "to_state": after,
                 "backdated": is_backdated(occurred_at, recorded_at),
-                "details": json.dumps(details, sort_keys=True, ensure_ascii=False),
+                "details": _details_json(details),
             },
         )

@@ -1,14 +1,18 @@
 """A batch's changes, gathered in memory and written in one transaction.
 
 Handlers read and change account rows, bump report counters and append
-audit rows here; ``flush`` writes them all with a few ``executemany`` calls.
-This is what lets a rebuild process thousands of events per transaction.
+audit rows here; the rows a batch will change are read a chunk at a time
+before it starts (``load_accounts``, ``load_last_states``), and ``flush``
+writes them all with one statement per table (``executemany``, or ``COPY``
+on PostgreSQL). This is what lets a rebuild process thousands of events per
+transaction.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
+from operator import itemgetter
 from typing import Any, Protocol
 
 Row = dict[str, Any]
@@ -22,6 +26,60 @@ class Cursor(Protocol):
     def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None: ...
 
     def fetchall(self) -> list[Row]: ...
+
+    def insert_rows(
+        self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]
+    ) -> None:
+        """Insert many rows at once, the fastest way the database has."""
+
+    def upsert_rows(
+        self,
+        table: str,
+        columns: Sequence[str],
+        keys: Sequence[str],
+        rows: Sequence[Sequence[Any]],
+    ) -> None:
+        """Insert many rows, replacing those whose ``keys`` exist already."""
+
+
+def insert_sql(table: str, columns: Sequence[str]) -> str:
+    return (
+        f"INSERT INTO {table} ({', '.join(columns)}) "
+        f"VALUES ({', '.join('?' for _ in columns)})"
+    )
+
+
+def upsert_sql(table: str, columns: Sequence[str], keys: Sequence[str]) -> str:
+    updates = ", ".join(f"{c} = excluded.{c}" for c in columns if c not in keys)
+    return (
+        f"{insert_sql(table, columns)} "
+        f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {updates}"
+    )
+
+
+LOAD_CHUNK = 500
+"""Accounts read per query when a batch loads the rows it will change."""
+
+
+def _chunks(items: Sequence[str]) -> list[list[str]]:
+    return [list(items[i : i + LOAD_CHUNK]) for i in range(0, len(items), LOAD_CHUNK)]
+
+
+def _marks(values: Sequence[Any]) -> str:
+    return ", ".join("?" for _ in values)
+
+
+def registered_before(
+    items: Sequence[tuple[int, Any]], changes: ChangeSet
+) -> list[str]:
+    """The accounts these events concern that were registered before them
+    (whose rows a batch reads rather than creates)."""
+    earlier: dict[str, bool] = {}
+    for _, event in items:
+        account = changes.account_id(event.originator_id)
+        if account not in earlier:
+            earlier[account] = type(event).__name__ != "Registered"
+    return [account for account, before in earlier.items() if before]
 
 
 CounterKey = tuple[str, tuple[tuple[str, Any], ...]]
@@ -38,8 +96,17 @@ class ChangeSet:
         ] = defaultdict(lambda: defaultdict(int))
         self._appends: dict[str, list[Row]] = defaultdict(list)
         self._last_states: dict[str, str | None] = {}
+        self._account_ids: dict[Hashable, str] = {}
 
     # -- accounts ----------------------------------------------------------
+
+    def account_id(self, originator_id: Hashable) -> str:
+        """The account's id as the tables store it, made once per batch
+        (an account's events usually come several to a batch)."""
+        text = self._account_ids.get(originator_id)
+        if text is None:
+            text = self._account_ids[originator_id] = str(originator_id)
+        return text
 
     def account(self, account_id: str) -> Row:
         """The account's row as this batch has left it so far."""
@@ -54,9 +121,24 @@ class ChangeSet:
         self._dirty.add(account_id)
         return row
 
+    def load_accounts(self, account_ids: Sequence[str]) -> None:
+        """Read these accounts' rows a chunk at a time, rather than one query
+        per account as ``account`` would."""
+        wanted = [each for each in account_ids if each not in self._accounts]
+        for chunk in _chunks(wanted):
+            self.cursor.execute(
+                f"SELECT * FROM accounts WHERE id IN ({_marks(chunk)})", chunk
+            )
+            for row in self.cursor.fetchall():
+                self._accounts[row["id"]] = row
+
     def add_account(self, row: Row) -> None:
         self._accounts[row["id"]] = row
         self._dirty.add(row["id"])
+
+    def changed_accounts(self) -> list[Row]:
+        """The rows this batch changed, in id order."""
+        return [self._accounts[account_id] for account_id in sorted(self._dirty)]
 
     # -- report counters ---------------------------------------------------
 
@@ -81,40 +163,57 @@ class ChangeSet:
             self._last_states[account_id] = rows[0]["to_state"] if rows else None
         return self._last_states[account_id]
 
+    def load_last_states(self, account_ids: Sequence[str]) -> None:
+        """Read these accounts' last audited states a chunk at a time, rather
+        than one query per account as ``last_state`` would."""
+        wanted = [each for each in account_ids if each not in self._last_states]
+        for chunk in _chunks(wanted):
+            self.cursor.execute(
+                "SELECT account, to_state FROM audit_trail AS t "
+                f"WHERE account IN ({_marks(chunk)}) AND version = ("
+                "SELECT MAX(version) FROM audit_trail WHERE account = t.account)",
+                chunk,
+            )
+            found = {row["account"]: row["to_state"] for row in self.cursor.fetchall()}
+            for each in chunk:
+                self._last_states[each] = found.get(each)
+
     def set_last_state(self, account_id: str, state: str) -> None:
         self._last_states[account_id] = state
 
     # -- writing -----------------------------------------------------------
 
     def flush(self) -> None:
+        """Write everything: one statement per table (and counter shape)."""
         if self._dirty:
-            rows = [self._accounts[account_id] for account_id in sorted(self._dirty)]
-            self._upsert("accounts", ["id"], rows)
+            self._upsert("accounts", ["id"], self.changed_accounts())
+        counters: dict[tuple[str, tuple[str, ...], tuple[str, ...]], list[Any]] = (
+            defaultdict(list)
+        )
         for (table, key), totals in sorted(self._counters.items()):
-            columns = [name for name, _ in key]
+            columns = tuple(name for name, _ in key)
+            counted = tuple(totals)
             values = [value for _, value in key]
-            counted = list(totals)
-            sql = (
-                f"INSERT INTO {table} ({', '.join(columns + counted)}) "
-                f"VALUES ({', '.join('?' for _ in columns + counted)}) "
-                f"ON CONFLICT ({', '.join(columns)}) DO UPDATE SET "
-                + ", ".join(f"{c} = {table}.{c} + excluded.{c}" for c in counted)
+            counters[(table, columns, counted)].append(
+                [*values, *(totals[c] for c in counted)]
             )
-            self.cursor.execute(sql, [*values, *(totals[c] for c in counted)])
-        for table, rows in self._appends.items():
-            columns = list(rows[0])
+        for (table, columns, counted), rows in counters.items():
+            names = [*columns, *counted]
             self.cursor.executemany(
-                f"INSERT INTO {table} ({', '.join(columns)}) "
-                f"VALUES ({', '.join('?' for _ in columns)})",
-                [[row[c] for c in columns] for row in rows],
+                f"INSERT INTO {table} ({', '.join(names)}) "
+                f"VALUES ({', '.join('?' for _ in names)}) "
+                f"ON CONFLICT ({', '.join(columns)}) DO UPDATE SET "
+                + ", ".join(f"{c} = {table}.{c} + excluded.{c}" for c in counted),
+                rows,
+            )
+        for table, appended in self._appends.items():
+            names = list(appended[0])
+            self.cursor.insert_rows(
+                table, names, list(map(itemgetter(*names), appended))
             )
 
     def _upsert(self, table: str, keys: list[str], rows: list[Row]) -> None:
         columns = list(rows[0])
-        updates = ", ".join(f"{c} = excluded.{c}" for c in columns if c not in keys)
-        self.cursor.executemany(
-            f"INSERT INTO {table} ({', '.join(columns)}) "
-            f"VALUES ({', '.join('?' for _ in columns)}) "
-            f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {updates}",
-            [[row[c] for c in columns] for row in rows],
+        self.cursor.upsert_rows(
+            table, columns, keys, list(map(itemgetter(*columns), rows))
         )

@@ -13,16 +13,20 @@ from typing import Any
 
 from eventsourcing.persistence import Tracking
 from eventsourcing.postgres import PostgresDatastore, PostgresTrackingRecorder
+from psycopg.rows import tuple_row
 from psycopg.sql import SQL, Identifier
 
-from projections.changes import Cursor, Row
+from projections.changes import Cursor, Row, insert_sql, upsert_sql
 from projections.schema import (
     ACCOUNTS_TABLE_NAMES,
     ACCOUNTS_TABLES,
     AUDIT_TABLE_NAMES,
     AUDIT_TABLES,
 )
-from projections.views import LedgerView
+from projections.views import LedgerView, LogRow
+
+COPY_FROM = 50
+"""Rows from which a batch is written with COPY rather than ``executemany``."""
 
 
 class _PostgresCursor:
@@ -37,6 +41,52 @@ class _PostgresCursor:
 
     def fetchall(self) -> list[Row]:
         return [dict(row) for row in self._cursor.fetchall()]
+
+    def insert_rows(
+        self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]
+    ) -> None:
+        if not self._copying(rows):
+            self.executemany(insert_sql(table, columns), rows)
+            return
+        statement = SQL("COPY {0} ({1}) FROM STDIN").format(
+            Identifier(table), SQL(", ").join(map(Identifier, columns))
+        )
+        with self._cursor.copy(statement) as copy:
+            for row in rows:
+                copy.write_row(row)
+
+    def upsert_rows(
+        self,
+        table: str,
+        columns: Sequence[str],
+        keys: Sequence[str],
+        rows: Sequence[Sequence[Any]],
+    ) -> None:
+        if not self._copying(rows):
+            self.executemany(upsert_sql(table, columns, keys), rows)
+            return
+        # Copied into a scratch table, then one statement upserts them all.
+        scratch = f"{table}_batch"
+        self._cursor.execute(
+            SQL(
+                "CREATE TEMPORARY TABLE IF NOT EXISTS {0} (LIKE {1}) "
+                "ON COMMIT DELETE ROWS"
+            ).format(Identifier(scratch), Identifier(table))
+        )
+        self.insert_rows(scratch, columns, rows)
+        names = ", ".join(columns)
+        updates = ", ".join(f"{c} = excluded.{c}" for c in columns if c not in keys)
+        self._cursor.execute(
+            f"INSERT INTO {table} ({names}) SELECT {names} FROM {scratch} "
+            f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {updates}"
+        )
+        self._cursor.execute(SQL("TRUNCATE {0}").format(Identifier(scratch)))
+
+    def _copying(self, rows: Sequence[Sequence[Any]]) -> bool:
+        """COPY pays off from a few dozen rows; it is not allowed in the
+        pipeline a command's insert runs in (the inline projections)."""
+        in_pipeline = self._cursor.connection.pgconn.pipeline_status
+        return len(rows) >= COPY_FROM and not in_pipeline
 
 
 class PostgresLedgerView(LedgerView, PostgresTrackingRecorder):
@@ -77,6 +127,22 @@ class PostgresLedgerView(LedgerView, PostgresTrackingRecorder):
         with self.datastore.get_connection() as connection:
             rows = connection.execute(sql.replace("?", "%s"), params).fetchall()
             return [dict(row) for row in rows]
+
+    def read_log(
+        self, raw: Any, events_table: str, start: int, limit: int
+    ) -> list[LogRow]:
+        with raw.connection.cursor(row_factory=tuple_row) as reader:
+            reader.execute(
+                SQL(
+                    "SELECT notification_id, originator_id, originator_version, "
+                    "topic, state FROM {0}.{1} WHERE notification_id >= %s "
+                    "ORDER BY notification_id LIMIT %s"
+                ).format(Identifier(self.datastore.schema), Identifier(events_table)),
+                (start, limit),
+                prepare=True,
+            )
+            rows: list[LogRow] = reader.fetchall()
+        return rows
 
 
 class PostgresAccountsView(PostgresLedgerView):

@@ -4,7 +4,9 @@ SQLite has no live subscription, so projections catch up by reading the
 notification log from their tracked position; every command that records
 events does so before it returns. On PostgreSQL the same code serves
 ``catch-up`` and ``rebuild``, and ``projections run`` follows the log live
-through the library's subscription.
+through the library's subscription. A catch-up or rebuild reads the log a
+page at a time inside each batch's transaction and decodes each event once
+for all the projections it runs (``projections.reading``).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
+from uuid import UUID
 
 from eventsourcing.persistence import StoredEvent, Tracking
 from eventsourcing.projection import Projection
@@ -19,10 +22,15 @@ from eventsourcing.projection import Projection
 from adapters.recorders import ChainingSQLiteRecorder
 from projections.accounts import AccountsProjection
 from projections.audit import AuditTrailProjection
+from projections.reading import decode_page, reading_mapper, text_to_uuid, unchanged
 from projections.views import LedgerView, SQLiteAccountsView, SQLiteAuditTrailView
 from services.ledger import SeekerLedger
 
-BATCH_SIZE = 1000
+BATCH_SIZE = 5000
+"""Events per transaction of a catch-up or rebuild, and per page read of the
+log. Larger batches write each index page fewer times (a rebuild of 507k
+events: 34 s in batches of 5,000, 39-55 s in batches of 1,000); memory holds
+one batch, whatever the log's length."""
 Progress = Callable[[int], None]
 """Called with the number of events just processed."""
 
@@ -56,7 +64,9 @@ class Projections:
         self.ledger = ledger
         # Projections hold no personal data: they read events without
         # opening the sealed values, so they never need the master key.
-        self.mapper = ledger.mapper.without_unsealing()  # type: ignore[attr-defined]
+        self.mapper = reading_mapper(
+            ledger.mapper.without_unsealing()  # type: ignore[attr-defined]
+        )
         datastore = ledger.factory.datastore  # type: ignore[attr-defined]
         on_postgres = type(datastore).__name__ == "PostgresDatastore"
         self.views: dict[str, LedgerView] = {}
@@ -69,6 +79,12 @@ class Projections:
             self.views[name] = view
             self.projections[name] = projection_class(view=view)
         self._on_postgres = on_postgres
+        self._events_table: str = ledger.recorder.events_table_name  # type: ignore[attr-defined]
+        # SQLite stores ids as text; PostgreSQL returns ``UUID`` already.
+        by_uuid = getattr(datastore, "originator_id_type", "uuid") == "uuid"
+        self._as_id: Callable[[Any], UUID | str] = (
+            text_to_uuid if by_uuid and not on_postgres else unchanged
+        )
         if isinstance(ledger.recorder, ChainingSQLiteRecorder) or hasattr(
             ledger.recorder, "inline"
         ):
@@ -166,24 +182,25 @@ class Projections:
         """Catch the named projections up together: one transaction per batch
         for all of them, each event read and decoded once."""
         views = [self.views[each] for each in names]
-        recorder = self.ledger.recorder
         counts = {} if counts is None else counts
         counts.update(dict.fromkeys(names, 0))
         processed = 0
         while True:
             with views[0].writing(also=views[1:]) as (cursor, raw):
                 positions = [view.position_in(raw, self.ledger.name) for view in views]
-                notifications = recorder.select_notifications(
-                    start=min(positions) + 1, limit=batch_size
+                page = views[0].read_log(
+                    raw, self._events_table, min(positions) + 1, batch_size
                 )
-                if not notifications:
+                if not page:
                     return processed
-                decoded = [
-                    (n.id, self.mapper.to_domain_event(n)) for n in notifications
-                ]
-                tracking = Tracking(self.ledger.name, notifications[-1].id)
+                decoded = decode_page(self.mapper, page, self._as_id)
+                tracking = Tracking(self.ledger.name, page[-1][0])
                 for each, view, position in zip(names, views, positions, strict=True):
-                    items = [item for item in decoded if item[0] > position]
+                    items = (
+                        decoded
+                        if position < page[0][0]
+                        else [item for item in decoded if item[0] > position]
+                    )
                     if items:
                         projection = self.projections[each]
                         view.apply_in(cursor, raw, projection, items, tracking)
@@ -191,7 +208,7 @@ class Projections:
                         counts[each] += len(items)
                         if progress is not None:
                             progress(len(items))
-            if len(notifications) < batch_size:
+            if len(page) < batch_size:
                 return processed  # the log's end: no need for an empty pass
 
 

@@ -119,8 +119,9 @@ def stamp(value: datetime | None) -> str | None:
     """A time as fixed-width UTC text: sorts and compares as time does."""
     if value is None:
         return None
-    text = value.astimezone(UTC).isoformat(timespec="microseconds")
-    return text.removesuffix("+00:00") + "Z"
+    if value.tzinfo is not UTC:  # decoded times are UTC already
+        value = value.astimezone(UTC)
+    return value.isoformat(timespec="microseconds")[:-6] + "Z"
 
 
 def unstamp(value: str | None) -> datetime | None:

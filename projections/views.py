@@ -15,9 +15,10 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from eventsourcing.persistence import Tracking, TrackingRecorder
+from eventsourcing.projection import Projection
 from eventsourcing.sqlite import SQLiteCursor, SQLiteDatastore, SQLiteTrackingRecorder
 
-from projections.changes import ChangeSet, Cursor, Row
+from projections.changes import ChangeSet, Cursor, Row, insert_sql, upsert_sql
 from projections.schema import (
     ACCOUNTS_TABLE_NAMES,
     ACCOUNTS_TABLES,
@@ -28,6 +29,15 @@ from projections.schema import (
 
 class Applies(Protocol):
     def apply(self, event: Any, changes: ChangeSet, notification_id: int) -> None: ...
+
+    def prepare(self, items: Sequence[tuple[int, Any]], changes: ChangeSet) -> None: ...
+
+    def settle(self, changes: ChangeSet) -> None: ...
+
+
+LogRow = tuple[int, Any, int, str, bytes]
+"""A stored event as the projections read it: notification id, originator
+id (as the database returns it), version, topic, state."""
 
 
 class LedgerView(TrackingRecorder):
@@ -69,6 +79,13 @@ class LedgerView(TrackingRecorder):
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
         """Read rows (SQL with ``?`` placeholders)."""
 
+    @abstractmethod
+    def read_log(
+        self, raw: Any, events_table: str, start: int, limit: int
+    ) -> list[LogRow]:
+        """A page of the event log from notification ``start``, read as plain
+        tuples inside the write transaction."""
+
     def apply_batch(
         self,
         projection: Applies,
@@ -92,8 +109,11 @@ class LedgerView(TrackingRecorder):
         tracking: Tracking,
     ) -> None:
         changes = ChangeSet(cursor)
+        projection.prepare(items, changes)
+        apply = projection.apply
         for notification_id, event in items:
-            projection.apply(event, changes, notification_id)
+            apply(event, changes, notification_id)
+        projection.settle(changes)
         changes.flush()
         self.track_in(raw, tracking)
 
@@ -105,6 +125,32 @@ class LedgerView(TrackingRecorder):
             f"DELETE FROM {self.tracking_table} WHERE application_name = ?",
             (application_name,),
         )
+
+
+class BatchProjection(Projection[LedgerView]):
+    """A projection applied a batch at a time: ``apply`` gathers each event's
+    changes in a ``ChangeSet``, ``settle`` finishes what depends only on where
+    the batch leaves a row, and the view writes it all with the position
+    (``prepare`` first reads what the batch needs, a query per chunk).
+    Every path (rebuild, catch-up, the inline hook, the live runner) goes
+    through ``LedgerView.apply_in``; a single event is a batch of one."""
+
+    def process_event(self, domain_event: Any, tracking: Tracking) -> None:
+        """One event in its own transaction (the live runner's path)."""
+        self.view.apply_batch(
+            self, [(tracking.notification_id, domain_event)], tracking
+        )
+
+    @abstractmethod
+    def apply(self, event: Any, changes: ChangeSet, notification_id: int) -> None:
+        """Gather one event's changes."""
+
+    def prepare(self, items: Sequence[tuple[int, Any]], changes: ChangeSet) -> None:
+        """Called once per batch, before the first ``apply``: read at once
+        what the batch's events will need from the tables."""
+
+    def settle(self, changes: ChangeSet) -> None:
+        """Called once per batch, after the last ``apply`` and before writing."""
 
 
 class _SQLiteCursor:
@@ -120,10 +166,25 @@ class _SQLiteCursor:
     def fetchall(self) -> list[Row]:
         return [dict(row) for row in self._cursor.fetchall()]
 
+    def insert_rows(
+        self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]
+    ) -> None:
+        self._cursor.executemany(insert_sql(table, columns), rows)
+
+    def upsert_rows(
+        self,
+        table: str,
+        columns: Sequence[str],
+        keys: Sequence[str],
+        rows: Sequence[Sequence[Any]],
+    ) -> None:
+        self._cursor.executemany(upsert_sql(table, columns, keys), rows)
+
 
 class SQLiteLedgerView(LedgerView, SQLiteTrackingRecorder):
     def __init__(self, datastore: SQLiteDatastore, **kwargs: Any) -> None:
         super().__init__(datastore, **kwargs)
+        self._wal: bool | None = None
         table = self.tracking_table
         self.insert_tracking_statement = self.insert_tracking_statement.replace(
             "tracking", table
@@ -145,13 +206,34 @@ class SQLiteLedgerView(LedgerView, SQLiteTrackingRecorder):
         # every projection at once.
         with self.datastore.get_connection(commit=True) as connection:
             raw = connection.cursor()
-            raw.execute("BEGIN IMMEDIATE")
+            synchronous = self._relax(raw)
             try:
-                yield _SQLiteCursor(raw), raw
-            except BaseException:
-                connection.rollback()
-                raise
-            connection.commit()
+                raw.execute("BEGIN IMMEDIATE")
+                try:
+                    yield _SQLiteCursor(raw), raw
+                except BaseException:
+                    connection.rollback()
+                    raise
+                connection.commit()
+            finally:
+                if synchronous is not None:
+                    raw.execute(f"PRAGMA synchronous = {synchronous}")
+
+    def _relax(self, raw: Any) -> int | None:
+        """A projection batch need not wait for the disk (in WAL mode,
+        ``synchronous=NORMAL``): it still commits whole or not at all, with
+        its position, and one lost to a power cut is simply done again; the
+        events keep the store's setting. Returns the setting to put back
+        (``None``: not in WAL mode, nothing changed)."""
+        if self._wal is None:
+            raw.execute("PRAGMA journal_mode")
+            self._wal = str(raw.fetchone()[0]).lower() == "wal"
+        if not self._wal:
+            return None
+        raw.execute("PRAGMA synchronous")
+        synchronous = int(raw.fetchone()[0])
+        raw.execute(f"PRAGMA synchronous = {min(synchronous, 1)}")
+        return synchronous
 
     def cursor_for(self, raw: Any) -> Cursor:
         return _SQLiteCursor(raw)
@@ -166,6 +248,22 @@ class SQLiteLedgerView(LedgerView, SQLiteTrackingRecorder):
         with self.datastore.transaction(commit=False) as cursor:
             cursor.execute(sql, params)
             return [dict(row) for row in cursor.fetchall()]
+
+    def read_log(
+        self, raw: Any, events_table: str, start: int, limit: int
+    ) -> list[LogRow]:
+        reader = raw.sqlite_cursor.connection.cursor()
+        reader.row_factory = None  # plain tuples, not ``sqlite3.Row``
+        try:
+            reader.execute(
+                "SELECT rowid, originator_id, originator_version, topic, state "
+                f"FROM {events_table} WHERE rowid >= ? ORDER BY rowid LIMIT ?",
+                (start, limit),
+            )
+            rows: list[LogRow] = reader.fetchall()
+        finally:
+            reader.close()
+        return rows
 
 
 class SQLiteAccountsView(SQLiteLedgerView):

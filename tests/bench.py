@@ -8,7 +8,8 @@ same kind of store, printed with its absolute numbers and the SPEC target:
 2. command: a command end to end (execute, then catch the projections up,
    as the CLI does) against saving the same events through a bare aggregate;
 3. rebuild: the projections' rebuild rate against the library's own
-   read-and-decode rate of the same log;
+   read-and-decode rate of the same log (each log event counted once), and
+   the rebuild's peak memory at two log sizes;
 4. show: loading an account of 10,000 events against one of 10;
 5. sweep: the sweep at 100,000 stored accounts against 10,000, same number due;
 6. encryption: sealing personal data per command;
@@ -18,6 +19,10 @@ same kind of store, printed with its absolute numbers and the SPEC target:
 8. reports: the first page of list and of every report over 1,000,000
    accounts, and flat memory for --all (tests/bench_reports; also runnable
    alone with every size: python -m tests.bench_reports).
+9. startup: whole CLI processes (--help, show, list, a recording command)
+   against importing only the libraries they use (tests/bench_startup);
+10. simulate: a population through the commands against the library's batched
+   save of the same events (tests/bench_simulate).
 
 ``--quick`` runs smaller sizes; ``--only NAME[,NAME]`` runs some figures.
 Progress goes to stderr, the report to stdout.
@@ -26,19 +31,25 @@ Progress goes to stderr, the report to stdout.
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import random
 import statistics
+import subprocess
 import sys
 import time
 import traceback
+import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import partial
+from pathlib import Path
 from typing import Any
 from uuid import UUID
 
 import domain.seeker as seeker_module
+from adapters.requests import Request, requested
 from adapters.storage import parse_storage_url
 from domain.lifecycle import AccountLifecycle
 from domain.policy import PRESETS
@@ -51,8 +62,10 @@ from services.ledger import SNAPSHOT_INTERVAL, SeekerLedger
 from services.simulation import simulate
 from services.sweep import due_candidates, sweep
 from tests.bench_encryption import bench_encryption, encryption_section
-from tests.bench_integrity import bench_integrity, integrity_section
+from tests.bench_integrity import bench_integrity, integrity_section, max_rss
 from tests.bench_reports import bench_reports, reports_section
+from tests.bench_simulate import bench_simulate, simulate_section
+from tests.bench_startup import bench_startup
 from tests.bench_support import (
     POSTGRES,
     SQLITE,
@@ -64,7 +77,6 @@ from tests.bench_support import (
     Stores,
     Variant,
     compare,
-    decoding_mapper,
     environment_lines,
     event_fields,
     fsync_cost,
@@ -94,12 +106,20 @@ FIGURES = (
     "encryption",
     "integrity",
     "reports",
+    "startup",
+    "simulate",
 )
 RULES_CHECK_LIMIT = 20e-6
 GROWTH_LIMIT = 1.25
 """"Does not grow": PASS if 10x the machine costs at most 1.25x (timer noise)."""
 COMMAND_LIMIT = 1.5
 REBUILD_LIMIT = 0.6
+REBUILD_TARGET = 0.8
+"""Issue #11 asks more of the rebuild than the SPEC's 0.6x."""
+REBUILD_MEMORY_GROWTH = 10
+ROOT = Path(__file__).resolve().parents[1]
+REBUILD_MEMORY_LIMIT = 1.25
+""""Memory does not grow with the log": PASS if 10x the log peaks at most 1.25x."""
 SHOW_LIMIT = 3.0
 SWEEP_LIMIT = 1.5
 """"Time grows with the accounts due, not stored": PASS if 10x the stored
@@ -128,7 +148,7 @@ FULL = Sizes(
     rules_repeat=60,
     command_accounts=75,
     command_rounds=8,
-    rebuild_seekers=2000,
+    rebuild_seekers=10_000,
     rebuild_repeat=3,
     show_events=10_000,
     show_loads=200,
@@ -142,7 +162,7 @@ QUICK = Sizes(
     rules_repeat=20,
     command_accounts=20,
     command_rounds=4,
-    rebuild_seekers=300,
+    rebuild_seekers=1_000,
     rebuild_repeat=2,
     show_events=10_000,
     show_loads=20,
@@ -463,8 +483,10 @@ def bench_command(store: str, stores: Stores, sizes: Sizes) -> dict[str, float]:
                     captured[:] = seeker.pending_events
                     return result
 
+                request = Request(str(uuid.uuid4()), "execute", fresh=True)
                 began = clock()
-                ledger.execute(seeker_id, run)
+                with requested(request):  # as the CLI runs every command
+                    ledger.execute(seeker_id, run)
                 executed = clock()
                 projections.catch_up()  # both projections, one transaction
                 ended = clock()
@@ -503,8 +525,9 @@ def bench_command(store: str, stores: Stores, sizes: Sizes) -> dict[str, float]:
 
 def command_section(results: dict[str, dict[str, float]], sizes: Sizes) -> Section:
     section = Section(
-        "2. command end to end (SeekerLedger.execute + Projections.catch_up, as the "
-        "CLI does) vs saving the same events through a bare library aggregate "
+        "2. command end to end (SeekerLedger.execute under a request id + "
+        "Projections.catch_up, as the CLI does) vs saving the same events "
+        "through a bare library aggregate "
         f"({sizes.command_accounts} accounts x {sizes.command_rounds} commands, "
         "each followed by its bare twin; times are medians per command)"
     )
@@ -549,77 +572,168 @@ def command_section(results: dict[str, dict[str, float]], sizes: Sizes) -> Secti
 
 
 def bench_rebuild(store: str, stores: Stores, sizes: Sizes) -> dict[str, float]:
+    """Figure 3: ``Projections.rebuild()`` (both projections, one pass over the
+    log) against the library's read-and-decode of the same log, each log event
+    counted once; and the rebuild's peak memory at two log sizes 10x apart."""
     url = stores.url(store, "rebuild")
     ledger = open_ledger(url)
     try:
-        log(f"rebuild/{store}: simulating {sizes.rebuild_seekers} seekers")
-        report = simulate(
-            ledger, seekers=sizes.rebuild_seekers, seed=7, now=utcnow(), years=6
-        )
+        now = utcnow()
+        small = max(sizes.rebuild_seekers // REBUILD_MEMORY_GROWTH, 1)
+        log(f"rebuild/{store}: simulating {small:,} seekers")
+        first = simulate(ledger, seekers=small, seed=7, now=now, years=6)
+        rss_small, start_small = rebuild_rss(url)
+        rest = sizes.rebuild_seekers - small
+        log(f"rebuild/{store}: simulating {rest:,} more seekers")
+        second = simulate(ledger, seekers=rest, seed=8, now=now, years=6)
+        events = first.events + second.events
+        rss_large, start_large = rebuild_rss(url)
         projections = Projections(ledger)
-        projections.catch_up()
-        mapper = decoding_mapper(projections, ledger)
-        decode_times: list[float] = []
-        rebuild_times: list[float] = []
-        decoded = processed = 0
-        for _ in range(sizes.rebuild_repeat):
-            began = time.perf_counter()
-            decoded = read_and_decode(ledger, mapper, BATCH_SIZE)
-            decode_times.append(time.perf_counter() - began)
-            began = time.perf_counter()
-            processed = projections.rebuild()
-            rebuild_times.append(time.perf_counter() - began)
-        if decoded != report.events or processed != 2 * decoded:
+        # The library's own mapper, as a reader without keys has it (the
+        # projections' faster transcoder is part of what is measured).
+        mapper = ledger.mapper.without_unsealing()  # type: ignore[attr-defined]
+        samples: dict[str, list[float]] = {"decode": [], "rebuild": []}
+        runs: dict[str, Callable[[], int]] = {
+            "decode": lambda: read_and_decode(ledger, mapper, BATCH_SIZE),
+            "rebuild": projections.rebuild,
+        }
+        repeat = sizes.rebuild_repeat
+        log(f"rebuild/{store}: {events:,} events; decode, rebuild x{repeat}")
+        counted: dict[str, int] = {}
+        for round_number in range(repeat):
+            names = list(runs)
+            names = names[round_number % 2 :] + names[: round_number % 2]  # turns
+            for name in names:
+                began = time.perf_counter()
+                counted[name] = runs[name]()
+                samples[name].append(time.perf_counter() - began)
+        if counted["decode"] != events or counted["rebuild"] != 2 * events:
             raise AssertionError(
-                f"log has {decoded} events, simulation made {report.events}, "
-                f"rebuild processed {processed}"
+                f"log has {counted['decode']} events, simulation made {events}, "
+                f"rebuild processed {counted['rebuild']} (2 projections)"
             )
-        decode = statistics.median(decode_times)
-        rebuild = statistics.median(rebuild_times)
-        # rate ratio = (processed / rebuild) / (decoded / decode)
-        ratio = 2 * paired_ratio(decode_times, rebuild_times)
+        decode = statistics.median(samples["decode"])
+        rebuild = statistics.median(samples["rebuild"])
         return {
-            "ratio": ratio,
-            "events": decoded,
+            # rate ratio = (events / rebuild) / (events / decode), pair by pair
+            "ratio": paired_ratio(samples["decode"], samples["rebuild"]),
+            "events": events,
+            "small_events": first.events,
             "decode": decode,
             "rebuild": rebuild,
-            "decode_rate": decoded / decode,
-            "rebuild_rate": processed / rebuild,
+            "decode_rate": events / decode,
+            "rebuild_rate": events / rebuild,
+            "rss_small": rss_small,
+            "rss_large": rss_large,
+            "start_small": start_small,
+            "start_large": start_large,
         }
     finally:
         ledger.close()
         stores.drop(url)
 
 
+def rebuild_rss(url: str) -> tuple[float, float]:
+    """The maximum RSS (bytes) of a fresh process that opens the store at
+    ``url`` and rebuilds both projections once, and its RSS just before."""
+    child = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            f"from tests.bench import rebuild_rss_child; rebuild_rss_child({url!r})",
+        ],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=1800,
+    )
+    measured = json.loads(child.stdout)
+    return float(measured["peak"]), float(measured["start"])
+
+
+def rebuild_rss_child(url: str) -> None:
+    """``rebuild_rss``'s child: open, rebuild, print the two RSS figures."""
+    ledger = open_ledger(url)
+    try:
+        projections = Projections(ledger)
+        projections.status("accounts")  # the store is open and read
+        start = max_rss()
+        projections.rebuild()
+        print(json.dumps({"start": start, "peak": max_rss()}))
+    finally:
+        ledger.close()
+
+
 def rebuild_section(results: dict[str, dict[str, float]], sizes: Sizes) -> Section:
     section = Section(
-        f"3. projection rebuild of a simulated population ({sizes.rebuild_seekers} "
-        "seekers) vs the library's read-and-decode of the same log "
+        f"3. projection rebuild of a simulated population ({sizes.rebuild_seekers:,} "
+        "seekers): both projections in one pass vs the library's read-and-decode "
+        "of the same log, each log event counted once "
         f"(the two in turn, {sizes.rebuild_repeat} times; median ratio of the pairs)"
     )
-    ratio: dict[str, str] = {}
-    verdicts: dict[str, str] = {}
-    detail: dict[str, str] = {}
-    base: dict[str, str] = {}
+    cells: dict[str, dict[str, str]] = {
+        key: {} for key in ("ratio", "detail", "base", "rss", "above")
+    }
+    verdicts: dict[str, dict[str, str]] = {"ratio": {}, "rss": {}}
+    small = large = ""
     for store, r in results.items():
         value = r["ratio"]
-        ratio[store] = (
+        cells["ratio"][store] = (
             f"{value:.2f}x ({r['rebuild_rate']:,.0f} vs {r['decode_rate']:,.0f} ev/s)"
         )
-        verdicts[store] = verdict(value >= REBUILD_LIMIT)
-        detail[store] = f"{r['rebuild']:.2f} s for {r['events']:,.0f} events x 2"
-        base[store] = f"{r['decode']:.2f} s (pages of {BATCH_SIZE})"
+        verdicts["ratio"][store] = verdict(value >= REBUILD_TARGET)
+        if value < REBUILD_TARGET and value >= REBUILD_LIMIT:
+            verdicts["ratio"][store] += f" (SPEC {REBUILD_LIMIT}x: PASS)"
+        cells["detail"][store] = f"{r['rebuild']:.2f} s for {r['events']:,.0f} events"
+        cells["base"][store] = f"{r['decode']:.2f} s (pages of {BATCH_SIZE})"
+        growth = r["rss_large"] / r["rss_small"]
+        cells["rss"][store] = (
+            f"{growth:.2f}x ({mib(r['rss_small'])} -> {mib(r['rss_large'])})"
+        )
+        verdicts["rss"][store] = verdict(growth <= REBUILD_MEMORY_LIMIT)
+        cells["above"][store] = (
+            f"{mib(r['rss_small'] - r['start_small'])} -> "
+            f"{mib(r['rss_large'] - r['start_large'])}"
+        )
+        small = f"{r['small_events']:,.0f}"
+        large = f"{r['events']:,.0f}"
     section.rows += [
         Row(
-            "per-projection rate vs read+decode", ratio, f"≥ {REBUILD_LIMIT}x", verdicts
+            "rebuild rate vs read+decode (log events)",
+            cells["ratio"],
+            f"≥ {REBUILD_TARGET}x (#11)",
+            verdicts["ratio"],
         ),
-        Row("rebuild(), both projections", detail),
-        Row("baseline: select_notifications+to_domain_event", base),
+        Row("rebuild(), both projections", cells["detail"]),
+        Row("baseline: select_notifications+to_domain_event", cells["base"]),
+        Row(
+            f"rebuild peak RSS, {small} -> {large} events",
+            cells["rss"],
+            f"≤ {REBUILD_MEMORY_LIMIT}x",
+            verdicts["rss"],
+        ),
+        Row("  of which above the opened store", cells["above"]),
     ]
-    section.notes.append(
-        "there are 2 projections: per-projection rate = events x 2 / rebuild time"
-    )
+    section.notes += [
+        f"SPEC section 10 asks >= {REBUILD_LIMIT}x, issue #11 >= {REBUILD_TARGET}x; "
+        "each log event counts once although both projections process it "
+        "(the README's older per-projection figure counted it twice)",
+        f"{sizes.rebuild_seekers:,} seekers, not the issue's 100,000: simulating "
+        "100,000 takes about 2 minutes on SQLite and more than 3 on PostgreSQL "
+        "here before any timing; the ratio falls on larger logs as SQLite's "
+        "indexes outgrow its page cache (see the README for 100,000)",
+        "memory: max RSS (VmHWM) of a fresh process that opens the store and "
+        "rebuilds, first with "
+        f"1/{REBUILD_MEMORY_GROWTH} of the population, then with all of it; "
+        "'above the opened store' subtracts the RSS just before the rebuild",
+    ]
     return section
+
+
+def mib(size: float) -> str:
+    return f"{size / 2**20:.1f} MB"
 
 
 # -- 4. show of a long account ---------------------------------------------------------
@@ -933,6 +1047,7 @@ STORE_FIGURES: dict[str, tuple[StoreBench, SectionMaker]] = {
     "encryption": (bench_encryption, encryption_section),
     "integrity": (bench_integrity, integrity_section),
     "reports": (bench_reports, reports_section),
+    "simulate": (bench_simulate, simulate_section),
 }
 
 
@@ -974,6 +1089,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             section = make_section(results, sizes)
             section.notes += errors
             sections.append(section)
+        if "startup" in arguments.only:  # whole processes, on SQLite only
+            sections.append(bench_startup(quick=arguments.quick))
         footer: list[str] = []
         if SQLITE in selected:
             footer.append(

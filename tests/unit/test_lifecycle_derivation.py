@@ -284,6 +284,7 @@ SYNTHETIC = textwrap.dedent(
     for position, recorded_event in enumerate(recorded, start=1):
         accounts.apply(recorded_event, changes, position)
         trail.apply(recorded_event, changes, position)
+    accounts.settle(changes)
     row = changes.account(str(seeker.id))
     trail_rows = changes._appends["audit_trail"]
 
