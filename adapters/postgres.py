@@ -12,7 +12,7 @@ from adapters.storage import StorageConfig
 from domain.errors import StorageError
 
 PROBE_TIMEOUT_SECONDS = 3
-SCHEMA_VERSION = 2  # 2: the audit integrity tables
+SCHEMA_VERSION = 3  # 2: the audit integrity tables; 3: fewer account indexes
 SCHEMA_MARKER = "seekers_schema"
 SCHEMA_LOCK = 0x5EE4E25  # any constant: the advisory lock guarding schema setup
 _PROBLEMS = (

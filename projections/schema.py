@@ -41,18 +41,21 @@ ACCOUNTS_TABLES = [
         retention_years INTEGER,
         self_reinstatement_days INTEGER
     )""",
-    "CREATE INDEX IF NOT EXISTS accounts_status ON accounts (status, policy)",
-    "CREATE INDEX IF NOT EXISTS accounts_policy ON accounts (policy, status)",
+    # Every index costs each write of a row (a command, a rebuild): these
+    # three were made redundant by the paging indexes below, which start
+    # with the same columns and serve the same queries.
+    "DROP INDEX IF EXISTS accounts_status",
+    "DROP INDEX IF EXISTS accounts_policy",
+    "DROP INDEX IF EXISTS accounts_purge_due",
     # The sweep's three questions, each answered by an index holding only
-    # the accounts it can concern.
+    # the accounts it can concern (the third, purge_due_at, by
+    # accounts_page_retention).
     """CREATE INDEX IF NOT EXISTS accounts_registration_due
         ON accounts (registration_lapses_at)
         WHERE registration_lapses_at IS NOT NULL""",
     """CREATE INDEX IF NOT EXISTS accounts_unreachable_due
         ON accounts (unreachable_lapses_at)
         WHERE unreachable_lapses_at IS NOT NULL""",
-    """CREATE INDEX IF NOT EXISTS accounts_purge_due
-        ON accounts (purge_due_at) WHERE purge_due_at IS NOT NULL""",
     # Keyset paging (``seekers list``, ``report retention|unreachable``):
     # each listing's order (its sort column, then id) under each filter is an
     # index, so a page, first or later, is a short range scan and never a sort
