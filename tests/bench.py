@@ -19,10 +19,10 @@ same kind of store, printed with its absolute numbers and the SPEC target:
 8. reports: the first page of list and of every report over 1,000,000
    accounts, and flat memory for --all (tests/bench_reports; also runnable
    alone with every size: python -m tests.bench_reports).
-9. startup: whole CLI processes (--help, show, list, a recording command)
-   against importing only the libraries they use (tests/bench_startup);
-10. simulate: a population through the commands against the library's batched
-   save of the same events (tests/bench_simulate).
+9. simulate: a population through the commands against the library's batched
+   save of the same events (tests/bench_simulate);
+10. startup: whole CLI processes (--help, show, list, a recording command)
+   against importing only the libraries they use (tests/bench_startup).
 
 ``--quick`` runs smaller sizes; ``--only NAME[,NAME]`` runs some figures.
 Progress goes to stderr, the report to stdout.

@@ -1,4 +1,4 @@
-"""Figure 10 of ``make bench``: ``simulate`` against the library's batched save.
+"""Figure 9 of ``make bench``: ``simulate`` against the library's batched save.
 
 ``simulate --seekers N`` generates a population through the real commands
 (every rule and guard checked), seals personal data, saves 200 accounts per
@@ -131,7 +131,7 @@ def _bare_twins(ledger: Any) -> list[BareRecord]:
 def simulate_section(results: dict[str, dict[str, float]], sizes: object) -> Section:
     seekers = next(iter(results.values()))["seekers"] if results else 0
     section = Section(
-        f"10. simulate --seekers {seekers:,.0f} (commands, sealing, chain, inline "
+        f"9. simulate --seekers {seekers:,.0f} (commands, sealing, chain, inline "
         "projections, catch-up) vs the library's batched save of the same events "
         f"({SAVE_BATCH} aggregates per save)"
     )

@@ -225,7 +225,7 @@ def _bench(folder: Path, rounds: int) -> Section:
 
     span = "*"
     section = Section(
-        f"9. start-up: whole processes, fresh interpreter each, median of {rounds} "
+        f"10. start-up: whole processes, fresh interpreter each, median of {rounds} "
         "rounds run in turns; SQLite store with one account"
     )
     section.rows += [
