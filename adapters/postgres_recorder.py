@@ -24,15 +24,11 @@ from eventsourcing.postgres import PostgresApplicationRecorder
 from eventsourcing.utils import retry
 
 from adapters import requests
-from adapters.recorders import InlineHook, after_insert
+from adapters.recorders import InsertHooks
 from integrity.store import Sql, schema
 
 
-class ChainingPostgresRecorder(PostgresApplicationRecorder):
-    inline: InlineHook | None = None
-    """Set by ``projections.runner.Projections``: project these events in this
-    transaction (it guards itself with a savepoint)."""
-
+class ChainingPostgresRecorder(InsertHooks, PostgresApplicationRecorder):
     def create_table(self) -> None:
         super().create_table()
         with self.datastore.transaction(commit=True) as cursor:
@@ -58,8 +54,7 @@ class ChainingPostgresRecorder(PostgresApplicationRecorder):
                     cursor, stored_events, **kwargs
                 )
                 if ids:
-                    sql = Sql(cursor, postgres=True)
-                    after_insert(sql, self.events_table_name, stored_events, ids)
+                    self.after_insert(Sql(cursor, postgres=True), stored_events, ids)
             # The pipeline's end synced: a failure of those writes raised above.
             if ids and self.inline is not None:
                 self.inline(cursor, stored_events, ids)

@@ -75,10 +75,22 @@ def after_insert(
     requests.record(sql, stored_events)
 
 
-class ChainingSQLiteRecorder(SQLiteApplicationRecorder):
-    """SQLite: chain and tree-append each insert; then the inline projections."""
+class InsertHooks:
+    """What both stores' recorders run in an insert's transaction, after the
+    events: ``after_insert`` (chain, tree, erasure, request row), then the
+    ``inline`` projections when ``projections.runner.Projections`` set them."""
 
     inline: InlineHook | None = None
+    events_table_name: str
+
+    def after_insert(
+        self, sql: Sql, stored_events: Sequence[StoredEvent], ids: Sequence[int]
+    ) -> None:
+        after_insert(sql, self.events_table_name, stored_events, ids)
+
+
+class ChainingSQLiteRecorder(InsertHooks, SQLiteApplicationRecorder):
+    """SQLite: chain and tree-append each insert; then the inline projections."""
 
     def create_table(self) -> None:
         super().create_table()
@@ -94,9 +106,7 @@ class ChainingSQLiteRecorder(SQLiteApplicationRecorder):
     ) -> Sequence[int] | None:
         ids = super()._insert_events(c, stored_events, **kwargs)
         if ids:
-            after_insert(
-                Sql(c, postgres=False), self.events_table_name, stored_events, ids
-            )
+            self.after_insert(Sql(c, postgres=False), stored_events, ids)
             if self.inline is not None:
                 self.inline(c, stored_events, ids)
         return ids

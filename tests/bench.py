@@ -31,11 +31,8 @@ Progress goes to stderr, the report to stdout.
 from __future__ import annotations
 
 import argparse
-import json
-import os
 import random
 import statistics
-import subprocess
 import sys
 import time
 import traceback
@@ -62,7 +59,7 @@ from services.ledger import SNAPSHOT_INTERVAL, SeekerLedger
 from services.simulation import simulate
 from services.sweep import due_candidates, sweep
 from tests.bench_encryption import bench_encryption, encryption_section
-from tests.bench_integrity import bench_integrity, integrity_section, max_rss
+from tests.bench_integrity import bench_integrity, integrity_section
 from tests.bench_reports import bench_reports, reports_section
 from tests.bench_simulate import bench_simulate, simulate_section
 from tests.bench_startup import bench_startup
@@ -76,6 +73,7 @@ from tests.bench_support import (
     Section,
     Stores,
     Variant,
+    child_rss,
     compare,
     environment_lines,
     event_fields,
@@ -83,11 +81,13 @@ from tests.bench_support import (
     load_average,
     log,
     machine_size,
+    max_rss,
     ms,
     naive_check,
     open_ledger,
     paired_ratio,
     postgres_settings,
+    print_rss,
     read_and_decode,
     render,
     save_new,
@@ -636,21 +636,7 @@ def bench_rebuild(store: str, stores: Stores, sizes: Sizes) -> dict[str, float]:
 def rebuild_rss(url: str) -> tuple[float, float]:
     """The maximum RSS (bytes) of a fresh process that opens the store at
     ``url`` and rebuilds both projections once, and its RSS just before."""
-    child = subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            f"from tests.bench import rebuild_rss_child; rebuild_rss_child({url!r})",
-        ],
-        cwd=ROOT,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=1800,
-    )
-    measured = json.loads(child.stdout)
-    return float(measured["peak"]), float(measured["start"])
+    return child_rss("tests.bench:rebuild_rss_child", url, timeout=1800)
 
 
 def rebuild_rss_child(url: str) -> None:
@@ -661,7 +647,7 @@ def rebuild_rss_child(url: str) -> None:
         projections.status("accounts")  # the store is open and read
         start = max_rss()
         projections.rebuild()
-        print(json.dumps({"start": start, "peak": max_rss()}))
+        print_rss(start)
     finally:
         ledger.close()
 

@@ -35,26 +35,18 @@
 from __future__ import annotations
 
 import gc
-import json
-import os
-import resource
 import sqlite3
 import statistics
-import subprocess
-import sys
 import time
 import tracemalloc
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 from uuid import UUID
 
 import psycopg
-from eventsourcing.persistence import InterfaceError, OperationalError, StoredEvent
-from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor
-from eventsourcing.utils import retry
+from eventsourcing.persistence import StoredEvent
 
 import adapters.recorders
 from adapters import requests
@@ -76,10 +68,13 @@ from tests.bench_support import (
     Row,
     Section,
     Stores,
+    child_rss,
     log,
+    max_rss,
     ms,
     open_ledger,
     paired_ratio,
+    print_rss,
     read_and_decode,
     save_new,
     verdict,
@@ -115,55 +110,26 @@ def is_quick(sizes: BenchSizes) -> bool:
 # -- the recorders without the chain ---------------------------------------------
 
 
-def unchained_after_insert(sql: Sql, stored_events: Sequence[StoredEvent]) -> None:
-    """``adapters.recorders.after_insert`` without its first step (the
-    ``Appender``): the erasure a ``Purged`` event makes and the request
-    record stay, so the two stores differ by the chain and tree alone."""
-    erase_in_transaction(sql, erased_accounts(stored_events))
-    requests.record(sql, stored_events)
+class _Unchained:
+    """``InsertHooks.after_insert`` without its first step (the ``Appender``):
+    the erasure a ``Purged`` event makes and the request record stay, so the
+    two stores differ by the chain and tree alone; the rest of the insert
+    (statements, transaction, pipeline, inline projections) is the product's."""
+
+    def after_insert(
+        self, sql: Sql, stored_events: Sequence[StoredEvent], ids: Sequence[int]
+    ) -> None:
+        erase_in_transaction(sql, erased_accounts(stored_events))
+        requests.record(sql, stored_events)
 
 
-class UnchainedSQLiteRecorder(ChainingSQLiteRecorder):
-    """The product's SQLite recorder (inline projections included) without
-    the chain and tree: the baseline of the chain's cost, bench stores only."""
-
-    def _insert_events(
-        self,
-        c: SQLiteCursor,
-        stored_events: Sequence[StoredEvent],
-        **kwargs: Any,
-    ) -> Sequence[int] | None:
-        ids = SQLiteApplicationRecorder._insert_events(self, c, stored_events, **kwargs)
-        if ids:
-            unchained_after_insert(Sql(c, postgres=False), stored_events)
-            if self.inline is not None:
-                self.inline(c, stored_events, ids)
-        return ids
+class UnchainedSQLiteRecorder(_Unchained, ChainingSQLiteRecorder):
+    """The product's SQLite recorder without the chain and tree: the baseline
+    of the chain's cost, bench stores only."""
 
 
-class UnchainedPostgresRecorder(ChainingPostgresRecorder):
-    """The product's PostgreSQL recorder (same statements, same transaction,
-    inline projections) without the chain and tree."""
-
-    @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
-    def insert_events(
-        self, stored_events: Sequence[StoredEvent], **kwargs: Any
-    ) -> Sequence[int] | None:
-        if not stored_events:
-            return None
-        with (
-            self.datastore.get_connection() as connection,
-            connection.transaction(),
-            connection.cursor() as cursor,
-        ):
-            self._insert_events(cursor, stored_events, **kwargs)
-            self._insert_stored_events(cursor, stored_events, **kwargs)
-            ids = self._fetch_ids_after_insert_events(cursor, stored_events, **kwargs)
-            if ids:
-                unchained_after_insert(Sql(cursor, postgres=True), stored_events)
-                if self.inline is not None:
-                    self.inline(cursor, stored_events, ids)
-        return ids
+class UnchainedPostgresRecorder(_Unchained, ChainingPostgresRecorder):
+    """The product's PostgreSQL recorder without the chain and tree."""
 
 
 def open_unchained(url: str) -> SeekerLedger:
@@ -184,24 +150,11 @@ def open_unchained(url: str) -> SeekerLedger:
 # -- 1 and 2: verify and replay against read-and-decode ------------------------------
 
 
-ROOT = Path(__file__).resolve().parents[1]
-
-
 def replay_rss(url: str) -> tuple[float, float]:
     """The maximum RSS (bytes) of a fresh process that opens the store at
     ``url`` and runs ``AuditLog.replay()`` once, and its RSS just before the
     replay (the interpreter, the libraries and an open store)."""
-    child = subprocess.run(
-        [sys.executable, "-m", "tests.bench_integrity", "replay-rss", url],
-        cwd=ROOT,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=600,
-    )
-    measured = json.loads(child.stdout)
-    return float(measured["peak"]), float(measured["start"])
+    return child_rss("tests.bench_integrity:replay_rss_child", url, timeout=600)
 
 
 def replay_rss_child(url: str) -> None:
@@ -212,23 +165,9 @@ def replay_rss_child(url: str) -> None:
         audit.state()  # the store is open and read before the start mark
         start = max_rss()
         audit.replay()
-        print(json.dumps({"start": start, "peak": max_rss()}))
+        print_rss(start)
     finally:
         ledger.close()
-
-
-def max_rss() -> int:
-    """This process's peak resident set size so far, in bytes.
-
-    Linux's ``VmHWM`` (of this program's own memory), not ``getrusage``:
-    after a ``vfork`` + ``exec`` (how ``subprocess`` starts a child) the
-    child's ``ru_maxrss`` starts from its parent's peak, the bench's own.
-    """
-    with suppress(OSError), open("/proc/self/status", encoding="ascii") as status:
-        for line in status:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) * 1024
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 
 def replay_memory(audit: AuditLog) -> tuple[float, float]:
@@ -687,10 +626,3 @@ def integrity_section(
         "previous checkpoint of another size; median of 5",
     ]
     return section
-
-
-if __name__ == "__main__":
-    if sys.argv[1:2] == ["replay-rss"] and len(sys.argv) == 3:
-        replay_rss_child(sys.argv[2])
-    else:
-        sys.exit("usage: python -m tests.bench_integrity replay-rss URL")

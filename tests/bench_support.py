@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import base64
 import gc
+import json
 import os
 import platform
+import resource
 import shutil
 import sqlite3
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -23,6 +26,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from importlib.metadata import version
+from pathlib import Path
 from typing import Any, ClassVar
 from uuid import UUID
 
@@ -458,6 +462,51 @@ def read_and_decode(application: Application[Any], mapper: Any, page: int) -> in
             mapper.to_domain_event(notification)
         decoded += len(notifications)
         start = notifications[-1].id + 1
+
+
+# -- peak memory of a fresh process --------------------------------------------------
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def max_rss() -> int:
+    """This process's peak resident set size so far, in bytes.
+
+    Linux's ``VmHWM`` (of this program's own memory), not ``getrusage``:
+    after a ``vfork`` + ``exec`` (how ``subprocess`` starts a child) the
+    child's ``ru_maxrss`` starts from its parent's peak, the bench's own.
+    """
+    with suppress(OSError), open("/proc/self/status", encoding="ascii") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+def child_rss(function: str, url: str, *, timeout: float) -> tuple[float, float]:
+    """Run ``function`` ("module:name") on ``url`` in a fresh interpreter and
+    return the peak RSS it printed and its RSS at its start mark (bytes).
+
+    The child opens the store, marks ``max_rss()``, does its work and prints
+    ``{"start": ..., "peak": ...}`` (see ``print_rss``).
+    """
+    module, name = function.split(":")
+    child = subprocess.run(
+        [sys.executable, "-c", f"from {module} import {name}; {name}({url!r})"],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=timeout,
+    )
+    measured = json.loads(child.stdout)
+    return float(measured["peak"]), float(measured["start"])
+
+
+def print_rss(start: int) -> None:
+    """A ``child_rss`` child's last word: its start mark and its peak."""
+    print(json.dumps({"start": start, "peak": max_rss()}))
 
 
 # -- the report ------------------------------------------------------------------------
