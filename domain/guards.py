@@ -252,6 +252,16 @@ def interview_ahead(account: AccountFacts, arguments: Mapping[str, Any]) -> str 
     )
 
 
+WITHDRAWAL_TIMINGS = (
+    "no_applications",
+    "between_selections",
+    "during_screening",
+    "interview_scheduled",
+    "final_stage",
+)
+"""What ``withdrawal_timing`` can answer, from the earliest stage to the latest."""
+
+
 def withdrawal_timing(account: AccountFacts) -> str:
     """Where the seeker stood in their job search when they left (for reports)."""
     if not account.applications:

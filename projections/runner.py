@@ -134,35 +134,35 @@ class Projections:
             raise KeyError(name)
         return [name]
 
-    def _positions_in(self, raw: Any) -> list[int]:
-        """Every projection's position, in one statement of this transaction."""
-        mark = "%s" if self._on_postgres else "?"
-        columns = ", ".join(
+    def _positions_sql(self, views: Sequence[LedgerView], mark: str) -> str:
+        """``SELECT`` of each view's position (``p0``, ``p1``, ...) and the
+        log's head (``head``): one statement instead of one per view."""
+        nid = "notification_id" if self._on_postgres else "rowid"
+        columns = [f"(SELECT max({nid}) FROM {self._events_table}) AS head"]
+        columns += [
             f"(SELECT max(notification_id) FROM {view.tracking_table} "
             f"WHERE application_name = {mark}) AS p{index}"
-            for index, view in enumerate(self.views.values())
-        )
-        raw.execute(f"SELECT {columns}", [self.ledger.name] * len(self.views))
+            for index, view in enumerate(views)
+        ]
+        return f"SELECT {', '.join(columns)}"
+
+    def _positions_in(self, raw: Any) -> list[int]:
+        """Every projection's position, in one statement of this transaction."""
+        views = list(self.views.values())
+        mark = "%s" if self._on_postgres else "?"
+        raw.execute(self._positions_sql(views, mark), [self.ledger.name] * len(views))
         row = raw.fetchone()
-        return [row[f"p{index}"] or 0 for index in range(len(self.views))]
+        return [row[f"p{index}"] or 0 for index in range(len(views))]
 
     def _caught_up(self, names: list[str]) -> bool:
         """Whether every named projection's position is the log's head, in
         one statement outside any transaction (a later insert is the next
         catch-up's, as if this one had run just before it)."""
         views = [self.views[each] for each in names]
-        nid = "notification_id" if self._on_postgres else "rowid"
-        columns = [f"(SELECT max({nid}) FROM {self._events_table}) AS head"]
-        columns += [
-            f"(SELECT max(notification_id) FROM {view.tracking_table} "
-            f"WHERE application_name = ?) AS p{index}"
-            for index, view in enumerate(views)
-        ]
-        rows = views[0].query(
-            f"SELECT {', '.join(columns)}", [self.ledger.name] * len(views)
-        )
-        head = rows[0]["head"] or 0
-        return all((rows[0][f"p{index}"] or 0) >= head for index in range(len(views)))
+        sql = self._positions_sql(views, "?")
+        row = views[0].query(sql, [self.ledger.name] * len(views))[0]
+        head = row["head"] or 0
+        return all((row[f"p{index}"] or 0) >= head for index in range(len(views)))
 
     def head(self) -> int:
         return self.ledger.recorder.max_notification_id() or 0

@@ -34,7 +34,7 @@ from eventsourcing.persistence import IntegrityError
 
 from domain import events
 from domain.errors import BadValue, Conflict
-from domain.guards import withdrawal_timing
+from domain.guards import WITHDRAWAL_TIMINGS, withdrawal_timing
 from domain.policy import CHANNELS, PRESETS, WITHDRAWAL_REASONS
 from domain.seeker import (
     CONTACT_CHANNELS,
@@ -83,13 +83,6 @@ REGISTRATION = (
     "advisor",
     "note",
 )
-TIMINGS = (
-    "no_applications",
-    "between_selections",
-    "during_screening",
-    "interview_scheduled",
-    "final_stage",
-)
 ALLOWED_VALUES: dict[tuple[str, str], tuple[str | None, ...]] = {
     ("Applied", "route"): ROUTES,
     ("InterviewDeclined", "channel"): DECLINE_CHANNELS,
@@ -98,7 +91,7 @@ ALLOWED_VALUES: dict[tuple[str, str], tuple[str | None, ...]] = {
     ("ContactAttempted", "outcome"): CONTACT_OUTCOMES,
     ("WithdrawalRequested", "channel"): CHANNELS,
     ("WithdrawalRequested", "reason"): (*WITHDRAWAL_REASONS, None),
-    ("Withdrawn", "timing"): TIMINGS,
+    ("Withdrawn", "timing"): WITHDRAWAL_TIMINGS,
     ("Reinstated", "mode"): ("self_service", "assisted"),
     ("Purged", "reason"): (*PURGE_REASONS, "erased_on_withdrawal"),
 }

@@ -46,6 +46,13 @@ TERMINAL_PAGE = 50
 
 T = TypeVar("T")
 
+_format_option = click.option(
+    "--format",
+    "output_format",
+    type=choice("table", "csv", "json"),
+    default=None,
+    help="Default: table (json with --json).",
+)
 _limit = click.option(
     "--limit",
     type=click.IntRange(min=1),
@@ -83,13 +90,7 @@ def _format(output_format: str | None, run: Session) -> str:
 @click.command(name="list")
 @click.option("--status", type=choice(*account_rules().states[1:]))
 @click.option("--policy", help="Policy name.")
-@click.option(
-    "--format",
-    "output_format",
-    type=choice("table", "csv", "json"),
-    default=None,
-    help="Default: table (json with --json).",
-)
+@_format_option
 @_limit
 @_all
 @_after
@@ -125,13 +126,7 @@ def list_command(
 @click.argument("name", type=choice(*REPORTS, "html"))
 @click.option("--from", "start", metavar="YYYY-MM-DD", help="First day included.")
 @click.option("--to", "end", metavar="YYYY-MM-DD", help="Last day included.")
-@click.option(
-    "--format",
-    "output_format",
-    type=choice("table", "csv", "json"),
-    default=None,
-    help="Default: table (json with --json).",
-)
+@_format_option
 @click.option(
     "--output",
     metavar="FILE",

@@ -21,7 +21,9 @@ from typing import Any
 
 from cli.pages import charts
 from cli.pages.common import STATUS_COLOURS, colour_for, local_now, render
-from projections.queries import REPORTS, report
+from domain.guards import WITHDRAWAL_TIMINGS
+from domain.policy import WITHDRAWAL_REASONS
+from projections.queries import REPORT_COLUMNS, REPORTS, report
 from projections.views import LedgerView
 
 ROW_LIMIT = 200
@@ -30,22 +32,8 @@ ROW_LIMIT = 200
 MAX_MONTHS = 240
 """A ``--from``/``--to`` wider than this is charted over the months with data."""
 
-REASONS = (
-    "job_found",
-    "search_ended",
-    "other_agency",
-    "advisor_mismatch",
-    "no_suitable_jobs",
-    "other",
-    "(none)",
-)
-TIMINGS = (
-    "no_applications",
-    "between_selections",
-    "during_screening",
-    "interview_scheduled",
-    "final_stage",
-)
+REASONS = (*WITHDRAWAL_REASONS, "(none)")
+TIMINGS = WITHDRAWAL_TIMINGS
 MODES = ("self_service", "assisted")
 DAY_BUCKETS: tuple[tuple[str, int, int | None], ...] = (
     ("0–7 days", 0, 7),
@@ -82,22 +70,6 @@ NUMERIC = frozenset(
     {"count", "avg_days_after_withdrawal", "days", "attempts", "open_applications"}
 )
 TIMES = frozenset({"invalid_since", "purge_due_at", "unreachable_since"})
-HEADERS: dict[str, tuple[str, ...]] = {
-    "status": ("policy", "status", "count"),
-    "withdrawals": ("month", "policy", "reason", "channel", "timing", "count"),
-    "reinstatements": ("month", "policy", "mode", "count", "avg_days_after_withdrawal"),
-    "declines": ("month", "policy", "channel", "last_minute", "count", "flagged"),
-    "retention": ("id", "policy", "status", "invalid_since", "purge_due_at"),
-    "unreachable": (
-        "id",
-        "policy",
-        "unreachable_since",
-        "days",
-        "attempts",
-        "open_applications",
-    ),
-}
-"""The columns of each report, in the order the JSON rows give them."""
 
 
 @dataclass(frozen=True)
@@ -221,7 +193,7 @@ def _table(
             if key in {"last_minute", "flagged"}
             else "text",
         )
-        for key in HEADERS[name]
+        for key in REPORT_COLUMNS[name]
     ]
     return Table(report=name, columns=columns, rows=shown, total=len(rows), noun=noun)
 
