@@ -47,7 +47,6 @@ from uuid import UUID
 
 import domain.seeker as seeker_module
 from adapters.requests import Request, requested
-from adapters.storage import parse_storage_url
 from domain.lifecycle import AccountLifecycle
 from domain.policy import PRESETS
 from domain.rules import Rules, account_rules
@@ -59,6 +58,15 @@ from services.ledger import SNAPSHOT_INTERVAL, SeekerLedger
 from services.simulation import simulate
 from services.sweep import due_candidates, sweep
 from tests.bench_encryption import bench_encryption, encryption_section
+from tests.bench_floors import (
+    StatementLog,
+    command_bound,
+    logged,
+    rebuild_without_writes,
+    replay,
+    snapshot,
+    sqlite_file,
+)
 from tests.bench_integrity import bench_integrity, integrity_section
 from tests.bench_reports import bench_reports, reports_section
 from tests.bench_simulate import bench_simulate, simulate_section
@@ -441,7 +449,7 @@ def bench_command(store: str, stores: Stores, sizes: Sizes) -> dict[str, float]:
     url = stores.url(store, "command")
     bare_url = stores.url(store, "bare")
     ledger = open_ledger(url)
-    bare = BareApplication(env=parse_storage_url(bare_url).environment)
+    bare = BareApplication.on(bare_url)
     try:
         projections = Projections(ledger)
         start = utcnow() - timedelta(days=2)
@@ -469,7 +477,19 @@ def bench_command(store: str, stores: Stores, sizes: Sizes) -> dict[str, float]:
             f"command/{store}: {sizes.command_rounds} rounds of "
             f"{len(accounts)} commands, each then its bare twin"
         )
+        statements: dict[str, StatementLog] = {}
         for round_number in range(sizes.command_rounds):
+            last = round_number == sizes.command_rounds - 1
+            if last and store == SQLITE:
+                # The last round is not timed: it logs every statement for
+                # the floor (tests/bench_floors.py).
+                snapshots = {
+                    "ours": snapshot(sqlite_file(url)),
+                    "bare": snapshot(sqlite_file(bare_url)),
+                }
+                statements = {"ours": StatementLog(), "bare": StatementLog()}
+                statements["ours"].watch(ledger.factory.datastore)  # type: ignore[attr-defined]
+                statements["bare"].watch(bare.factory.datastore)  # type: ignore[attr-defined]
             for seeker_id, bare_id, cycle in accounts:
                 captured: list[Any] = []
 
@@ -484,23 +504,28 @@ def bench_command(store: str, stores: Stores, sizes: Sizes) -> dict[str, float]:
                     return result
 
                 request = Request(str(uuid.uuid4()), "execute", fresh=True)
-                began = clock()
-                with requested(request):  # as the CLI runs every command
-                    ledger.execute(seeker_id, run)
-                executed = clock()
-                projections.catch_up()  # both projections, one transaction
-                ended = clock()
+                with logged(statements, "ours"):
+                    began = clock()
+                    with requested(request):  # as the CLI runs every command
+                        ledger.execute(seeker_id, run)
+                    executed = clock()
+                    projections.catch_up()  # both projections, one transaction
+                    ended = clock()
+                bare_events = [event_fields(e) for e in captured]
+                with logged(statements, "bare"):
+                    bare_began = clock()
+                    record = bare.repository.get(bare_id)
+                    for kind, fields in bare_events:
+                        record.record(kind=kind, fields=fields)
+                    bare.save(record)
+                    bare_ended = clock()
+                if statements:
+                    continue
                 samples["execute"].append(executed - began)
                 samples["catch_up"].append(ended - executed)
                 samples["full"].append(ended - began)
+                samples["bare"].append(bare_ended - bare_began)
                 events += len(captured)
-                bare_events = [event_fields(e) for e in captured]
-                began = clock()
-                record = bare.repository.get(bare_id)
-                for kind, fields in bare_events:
-                    record.record(kind=kind, fields=fields)
-                bare.save(record)
-                samples["bare"].append(clock() - began)
         idle: list[float] = []
         for _ in range(50):
             began = clock()
@@ -515,6 +540,20 @@ def bench_command(store: str, stores: Stores, sizes: Sizes) -> dict[str, float]:
         results["events_per_command"] = events / commands
         for key in ("full", "execute", "catch_up"):
             results[f"{key}_ratio"] = paired_ratio(samples[key], samples["bare"])
+        if statements:
+            results.update(
+                command_bound(
+                    replay(snapshots["ours"], statements["ours"].units),
+                    replay(snapshots["bare"], statements["bare"].units),
+                    samples["bare"],
+                )
+            )
+            results["statements"] = statistics.fmean(
+                len(unit) for unit in statements["ours"].units
+            )
+            results["bare_statements"] = statistics.fmean(
+                len(unit) for unit in statements["bare"].units
+            )
         return results
     finally:
         ledger.close()
@@ -534,7 +573,7 @@ def command_section(results: dict[str, dict[str, float]], sizes: Sizes) -> Secti
     full: dict[str, str] = {}
     verdicts: dict[str, str] = {}
     rows: dict[str, dict[str, str]] = {
-        k: {} for k in ("execute", "catch_up", "bare", "mean", "idle", "ev")
+        k: {} for k in ("execute", "catch_up", "bare", "mean", "idle", "ev", "floor")
     }
     for store, r in results.items():
         total = r["full"]
@@ -552,6 +591,12 @@ def command_section(results: dict[str, dict[str, float]], sizes: Sizes) -> Secti
         )
         rows["idle"][store] = f"{ms(r['idle'])} per catch_up()"
         rows["ev"][store] = f"{r['events_per_command']:.2f}"
+        if "bound" in r:
+            rows["floor"][store] = (
+                f"{r['bound']:.2f}x (SQL alone: {ms(r['ours_sql'])} in "
+                f"{r['statements']:.0f} statements vs {ms(r['bare_sql'])} in "
+                f"{r['bare_statements']:.0f})"
+            )
     section.rows += [
         Row("full path vs bare save", full, f"≤ {COMMAND_LIMIT}x", verdicts),
         Row("split: execute alone (load, rules, save)", rows["execute"]),
@@ -560,11 +605,20 @@ def command_section(results: dict[str, dict[str, float]], sizes: Sizes) -> Secti
         Row("same ratio on means (info)", rows["mean"]),
         Row("catch-up with nothing new (both, info)", rows["idle"]),
         Row("events per command", rows["ev"]),
+        Row("floor: best ratio with our statements as they are", rows["floor"]),
     ]
     section.notes.append(
         "ratios are medians of each command's time over its bare twin's; split "
         "rows give each part's ratio, median time and share of the full median"
     )
+    if rows["floor"]:
+        section.notes.append(
+            "floor (SQLite): the last round is not timed; its statements, ours and "
+            "the bare twin's, are replayed on copies of the databases with no "
+            "Python around them; floor = (bare - bare SQL + our SQL) / bare, the "
+            "ratio if our Python cost no more than the bare aggregate's "
+            "(tests/bench_floors.py)"
+        )
     return section
 
 
@@ -614,7 +668,11 @@ def bench_rebuild(store: str, stores: Stores, sizes: Sizes) -> dict[str, float]:
             )
         decode = statistics.median(samples["decode"])
         rebuild = statistics.median(samples["rebuild"])
+        log(f"rebuild/{store}: floor, the same work writing nothing")
+        unwritten = rebuild_without_writes(projections.rebuild, events)
         return {
+            "unwritten": unwritten,
+            "bound": decode / unwritten,
             # rate ratio = (events / rebuild) / (events / decode), pair by pair
             "ratio": paired_ratio(samples["decode"], samples["rebuild"]),
             "events": events,
@@ -660,7 +718,7 @@ def rebuild_section(results: dict[str, dict[str, float]], sizes: Sizes) -> Secti
         f"(the two in turn, {sizes.rebuild_repeat} times; median ratio of the pairs)"
     )
     cells: dict[str, dict[str, str]] = {
-        key: {} for key in ("ratio", "detail", "base", "rss", "above")
+        key: {} for key in ("ratio", "detail", "base", "rss", "above", "floor")
     }
     verdicts: dict[str, dict[str, str]] = {"ratio": {}, "rss": {}}
     small = large = ""
@@ -674,6 +732,10 @@ def rebuild_section(results: dict[str, dict[str, float]], sizes: Sizes) -> Secti
             verdicts["ratio"][store] += f" (SPEC {REBUILD_LIMIT}x: PASS)"
         cells["detail"][store] = f"{r['rebuild']:.2f} s for {r['events']:,.0f} events"
         cells["base"][store] = f"{r['decode']:.2f} s (pages of {BATCH_SIZE})"
+        cells["floor"][store] = (
+            f"{r['bound']:.2f}x ({r['unwritten']:.2f} s decoding and applying, "
+            "nothing written)"
+        )
         growth = r["rss_large"] / r["rss_small"]
         cells["rss"][store] = (
             f"{growth:.2f}x ({mib(r['rss_small'])} -> {mib(r['rss_large'])})"
@@ -694,6 +756,7 @@ def rebuild_section(results: dict[str, dict[str, float]], sizes: Sizes) -> Secti
         ),
         Row("rebuild(), both projections", cells["detail"]),
         Row("baseline: select_notifications+to_domain_event", cells["base"]),
+        Row("floor: best ratio if writing cost nothing", cells["floor"]),
         Row(
             f"rebuild peak RSS, {small} -> {large} events",
             cells["rss"],
@@ -714,6 +777,9 @@ def rebuild_section(results: dict[str, dict[str, float]], sizes: Sizes) -> Secti
         "rebuilds, first with "
         f"1/{REBUILD_MEMORY_GROWTH} of the population, then with all of it; "
         "'above the opened store' subtracts the RSS just before the rebuild",
+        "floor: the rebuild's own read, decode and both projections' handlers "
+        "over the whole log as one batch, ChangeSet.flush a no-op; floor = "
+        "read+decode / that (tests/bench_floors.py)",
     ]
     return section
 

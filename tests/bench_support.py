@@ -429,6 +429,16 @@ class BareApplication(Application[UUID]):
     name = "bare"
     snapshotting_intervals: ClassVar[dict[type[Any], int]] = {}
 
+    @classmethod
+    def on(cls, url: str) -> BareApplication:
+        """The bare application on the store at ``url``, with the library's
+        own recorder: not the product's, which also writes the integrity
+        chain and tree and would put part of the product's cost into its
+        own baseline."""
+        environment = dict(parse_storage_url(url).environment)
+        del environment["APPLICATION_RECORDER_TOPIC"]
+        return cls(env=environment)
+
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
         for transcoding in transcodings.ALL:
