@@ -90,6 +90,9 @@ class ChangeSet:
     def __init__(self, cursor: Cursor) -> None:
         self.cursor = cursor
         self._accounts: dict[str, Row] = {}
+        self._stored: dict[str, Row] = {}
+        """Each row read from the table, as it was read (what ``flush``
+        compares with, to write only the columns that changed)."""
         self._dirty: set[str] = set()
         self._counters: dict[
             tuple[str, tuple[tuple[str, Any], ...]], dict[str, int]
@@ -116,8 +119,7 @@ class ChangeSet:
             rows = self.cursor.fetchall()
             if not rows:
                 raise LookupError(f"accounts projection has no row for {account_id}")
-            row = rows[0]
-            self._accounts[account_id] = row
+            row = self._read(rows[0])
         self._dirty.add(account_id)
         return row
 
@@ -130,7 +132,12 @@ class ChangeSet:
                 f"SELECT * FROM accounts WHERE id IN ({_marks(chunk)})", chunk
             )
             for row in self.cursor.fetchall():
-                self._accounts[row["id"]] = row
+                self._read(row)
+
+    def _read(self, row: Row) -> Row:
+        self._stored[row["id"]] = dict(row)
+        self._accounts[row["id"]] = row
+        return row
 
     def add_account(self, row: Row) -> None:
         self._accounts[row["id"]] = row
@@ -186,7 +193,7 @@ class ChangeSet:
     def flush(self) -> None:
         """Write everything: one statement per table (and counter shape)."""
         if self._dirty:
-            self._upsert("accounts", ["id"], self.changed_accounts())
+            self._write_accounts()
         counters: dict[tuple[str, tuple[str, ...], tuple[str, ...]], list[Any]] = (
             defaultdict(list)
         )
@@ -210,6 +217,29 @@ class ChangeSet:
             names = list(appended[0])
             self.cursor.insert_rows(
                 table, names, list(map(itemgetter(*names), appended))
+            )
+
+    def _write_accounts(self) -> None:
+        """New rows are inserted whole; a row read from the table gets an
+        ``UPDATE`` of only the columns that changed (one statement per set of
+        columns), so an index none of them is in is not rewritten: a command
+        that changes an account's counters leaves its eight indexes alone."""
+        created: list[Row] = []
+        updates: dict[tuple[str, ...], list[list[Any]]] = defaultdict(list)
+        for row in self.changed_accounts():
+            stored = self._stored.get(row["id"])
+            if stored is None:
+                created.append(row)
+                continue
+            changed = tuple(c for c, value in row.items() if stored[c] != value)
+            if changed:
+                updates[changed].append([*(row[c] for c in changed), row["id"]])
+        if created:
+            self._upsert("accounts", ["id"], created)
+        for columns, rows in updates.items():
+            assignments = ", ".join(f"{column} = ?" for column in columns)
+            self.cursor.executemany(
+                f"UPDATE accounts SET {assignments} WHERE id = ?", rows
             )
 
     def _upsert(self, table: str, keys: list[str], rows: list[Row]) -> None:
