@@ -15,6 +15,10 @@ from urllib.parse import unquote, urlsplit
 from domain.errors import StorageError
 
 DEFAULT_URL = "sqlite:///seekers.db"
+LEDGER_NAME = "seekers"
+"""The application's name, which its projections' tracking rows carry."""
+SQLITE_EVENTS_TABLE = "stored_events"
+"""The library's SQLite events table."""
 SQLITE_RECORDER = "adapters.recorders:ChainingSQLiteRecorder"
 POSTGRES_RECORDER = "adapters.postgres_recorder:ChainingPostgresRecorder"
 

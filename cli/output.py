@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from cli.views import account_view
-from domain.seeker import Seeker
-from services.ledger import Outcome
+
+if TYPE_CHECKING:
+    from domain.seeker import Seeker
+    from services.ledger import Outcome
 
 
 def emit_json(document: dict[str, Any]) -> None:

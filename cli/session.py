@@ -14,25 +14,35 @@ from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 import click
-from eventsourcing.persistence import IntegrityError, PersistenceError
 
 from adapters.storage import StorageConfig, parse_storage_url
 from domain.errors import OutcomeUnknown, SeekerNotFound, StorageError
 
 if TYPE_CHECKING:
     # Imported where used: a run pays only for what its command opens.
+    from projections.reader import Readable
     from projections.runner import Projections
     from services.ledger import Outcome, SeekerLedger
 
 
 def _driver_errors() -> tuple[type[BaseException], ...]:
-    """The failures of the drivers loaded in this run (psycopg only when a
-    PostgreSQL store was opened: a SQLite run never imports it)."""
-    errors: list[type[BaseException]] = [PersistenceError, sqlite3.Error, OSError]
+    """The failures of the drivers and the library loaded in this run
+    (psycopg only when a PostgreSQL store was opened: a SQLite run never
+    imports it; the library's only when the ledger was opened: a ``list``
+    of a caught-up store reads without it)."""
+    errors: list[type[BaseException]] = [sqlite3.Error, OSError]
+    persistence = sys.modules.get("eventsourcing.persistence")
+    if persistence is not None:
+        errors.append(persistence.PersistenceError)
     psycopg = sys.modules.get("psycopg")
     if psycopg is not None:
         errors.append(psycopg.Error)
     return tuple(errors)
+
+
+def _is_integrity_error(error: BaseException) -> bool:
+    persistence = sys.modules.get("eventsourcing.persistence")
+    return persistence is not None and isinstance(error, persistence.IntegrityError)
 
 
 @contextmanager
@@ -40,9 +50,9 @@ def storage_errors(config: StorageConfig) -> Iterator[None]:
     """Turn the drivers' failures into one ``StorageError`` naming the store."""
     try:
         yield
-    except IntegrityError:
-        raise
-    except _driver_errors() as error:
+    except Exception as error:
+        if _is_integrity_error(error) or not isinstance(error, _driver_errors()):
+            raise
         detail = " ".join(str(error).split()) or type(error).__name__
         detail = detail.replace(config.url, config.safe_url)
         raise StorageError(f"{config.safe_url}: {detail}") from None
@@ -144,6 +154,25 @@ class Session:
             with storage_errors(self.config):
                 self._projections = Projections(ledger)
         return self._projections
+
+    def reader(self) -> Readable:
+        """The projection tables to read, with every recorded event in them
+        (any view reads every projection's tables: they share the store). A
+        SQLite store whose projections are caught up is read without opening
+        the ledger (``projections.reader``: ``list``, a report or ``history``
+        then never builds the application); anything else opens it and
+        catches the projections up first (``catch_up_for_reading``)."""
+        config = self.config
+        if config.sqlite_path is not None and self._ledger is None:
+            from adapters.storage import lock_timeout
+            from projections.reader import caught_up_reader
+
+            with storage_errors(config):
+                reader = caught_up_reader(config.sqlite_path, timeout=lock_timeout())
+            if reader is not None:
+                return reader
+        self.catch_up_for_reading()
+        return self.projections().views["accounts"]
 
     def catch_up_for_reading(self) -> None:
         """Bring the projections up to the log before a read, if they lag

@@ -6,13 +6,14 @@ Times are shown in the account's policy time zone, as ISO 8601 with offset.
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from domain.history import HistoryEntry
-from domain.policy import Policy
-from domain.seeker import Seeker
-from domain.values import JobApplication
+if TYPE_CHECKING:
+    from domain.history import HistoryEntry
+    from domain.policy import Policy
+    from domain.seeker import Seeker
+    from domain.values import JobApplication
 
 
 def iso(value: datetime | None, zone: ZoneInfo) -> str | None:

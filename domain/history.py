@@ -15,7 +15,6 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from domain.effects import EFFECTS
 from domain.policy import Policy
 from domain.rules import ACCOUNT
 from domain.timerules import parse_instant
@@ -102,6 +101,10 @@ def visible(
 
 def was_purged(events: Iterable[Any]) -> bool:
     """The stream reached the machine's final state (its data is erased)."""
+    # Imported here: the event classes are the costliest import of the
+    # domain, and reading an audit trail from its projection needs none.
+    from domain.effects import EFFECTS
+
     return any(
         EFFECTS.state_after[type(event).__name__] in ACCOUNT.final for event in events
     )

@@ -11,16 +11,18 @@ import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
 from domain.errors import BadValue, SeekerNotFound
-from domain.history import HistoryEntry
 from domain.timerules import days_between, parse_date, parse_instant
 from projections.changes import Row
+from projections.reader import Readable
 from projections.schema import stamp, unstamp
-from projections.views import LedgerView
+
+if TYPE_CHECKING:
+    from domain.history import HistoryEntry
 
 REPORTS = (
     "status",
@@ -312,7 +314,7 @@ class RowStream:
 
 
 def _keyset(
-    view: LedgerView,
+    view: Readable,
     listing: Listing,
     conditions: Sequence[str],
     params: Sequence[Any],
@@ -350,7 +352,7 @@ def _keyset(
 
 
 def iter_accounts(
-    view: LedgerView,
+    view: Readable,
     *,
     status: str | None = None,
     policy: str | None = None,
@@ -378,13 +380,13 @@ def iter_accounts(
 
 
 def list_accounts(
-    view: LedgerView, *, status: str | None = None, policy: str | None = None
+    view: Readable, *, status: str | None = None, policy: str | None = None
 ) -> list[dict[str, Any]]:
     return list(iter_accounts(view, status=status, policy=policy))
 
 
 def report(
-    view: LedgerView,
+    view: Readable,
     name: str,
     *,
     start: str | None = None,
@@ -398,7 +400,7 @@ def report(
 
 
 def report_rows(
-    view: LedgerView,
+    view: Readable,
     name: str,
     *,
     start: str | None = None,
@@ -462,7 +464,7 @@ _AGGREGATES: dict[str, Callable[[Row], dict[str, Any]]] = {
 
 
 def _retention(
-    view: LedgerView,
+    view: Readable,
     listing: Listing,
     first: date | None,
     last: date | None,
@@ -503,7 +505,7 @@ def _utc_edge(day: date, shift: timedelta) -> str | None:
 
 
 def _unreachable(
-    view: LedgerView, listing: Listing, now: datetime, paging: dict[str, Any]
+    view: Readable, listing: Listing, now: datetime, paging: dict[str, Any]
 ) -> RowStream:
     """Unreachable accounts, longest unreachable first."""
 
@@ -525,7 +527,7 @@ def _unreachable(
     return RowStream(listing, fetch, convert, **paging)
 
 
-def account_timezone(view: LedgerView, seeker_id: UUID) -> str:
+def account_timezone(view: Readable, seeker_id: UUID) -> str:
     """The time zone of the account's policy, from the accounts projection."""
     rows = view.query("SELECT timezone FROM accounts WHERE id = ?", (str(seeker_id),))
     if not rows:
@@ -535,7 +537,7 @@ def account_timezone(view: LedgerView, seeker_id: UUID) -> str:
 
 
 def audit_history(
-    view: LedgerView,
+    view: Readable,
     seeker_id: UUID,
     *,
     timezone: str,
@@ -544,6 +546,8 @@ def audit_history(
 ) -> list[HistoryEntry]:
     """The account's audit trail as the projection holds it; the same entries
     ``SeekerLedger.history`` rebuilds from the account's events."""
+    from domain.history import HistoryEntry
+
     zone = ZoneInfo(timezone)
     rows = view.query(
         "SELECT version, type, occurred_at, recorded_at, actor, from_state, "

@@ -22,6 +22,7 @@ from eventsourcing.projection import Projection
 from adapters.recorders import ChainingSQLiteRecorder
 from projections.accounts import AccountsProjection
 from projections.audit import AuditTrailProjection
+from projections.reader import positions_sql
 from projections.reading import decode_page, reading_mapper, text_to_uuid, unchanged
 from projections.views import LedgerView, SQLiteAccountsView, SQLiteAuditTrailView
 from services.ledger import SeekerLedger
@@ -137,14 +138,12 @@ class Projections:
     def _positions_sql(self, views: Sequence[LedgerView], mark: str) -> str:
         """``SELECT`` of each view's position (``p0``, ``p1``, ...) and the
         log's head (``head``): one statement instead of one per view."""
-        nid = "notification_id" if self._on_postgres else "rowid"
-        columns = [f"(SELECT max({nid}) FROM {self._events_table}) AS head"]
-        columns += [
-            f"(SELECT max(notification_id) FROM {view.tracking_table} "
-            f"WHERE application_name = {mark}) AS p{index}"
-            for index, view in enumerate(views)
-        ]
-        return f"SELECT {', '.join(columns)}"
+        return positions_sql(
+            self._events_table,
+            [view.tracking_table for view in views],
+            nid="notification_id" if self._on_postgres else "rowid",
+            mark=mark,
+        )
 
     def _positions_in(self, raw: Any) -> list[int]:
         """Every projection's position, in one statement of this transaction."""

@@ -4,6 +4,7 @@ sort and compare the same way on both."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 
 ACCOUNTS_TABLES = [
@@ -116,6 +117,14 @@ AUDIT_TABLES = [
         ON audit_trail (account, version)""",
 ]
 AUDIT_TABLE_NAMES = ["audit_trail"]
+
+INDEX_NAMES = tuple(
+    match.group(1)
+    for statement in ACCOUNTS_TABLES + AUDIT_TABLES
+    if (match := re.match(r"CREATE (?:UNIQUE )?INDEX IF NOT EXISTS (\w+)", statement))
+)
+"""Every index the projections' schema creates: a store lacking one has not
+been opened by this version yet (``projections.reader`` then opens it)."""
 
 
 def stamp(value: datetime | None) -> str | None:

@@ -30,6 +30,7 @@ from adapters.sealing import (
     SealingMapper,
     Vault,
 )
+from adapters.storage import LEDGER_NAME
 from domain.errors import (
     BadValue,
     Conflict,
@@ -75,7 +76,7 @@ class Outcome:
 class SeekerLedger(Application[UUID]):
     """Seeker Ledger's event-sourced application."""
 
-    name = "seekers"
+    name = LEDGER_NAME
     snapshotting_intervals: ClassVar[dict[type[Any], int]] = {Seeker: SNAPSHOT_INTERVAL}
 
     def __init__(

@@ -74,12 +74,11 @@ def history(
     from projections.queries import account_timezone, audit_history
 
     seeker_id = parse_seeker_id(seeker)
-    run.catch_up_for_reading()
-    views_by_name = run.projections().views
-    timezone = run.call(account_timezone, views_by_name["accounts"], seeker_id)
+    tables = run.reader()
+    timezone = run.call(account_timezone, tables, seeker_id)
     entries = run.call(
         audit_history,
-        views_by_name["audit_trail"],
+        tables,
         seeker_id,
         timezone=timezone,
         as_of=as_of,

@@ -109,10 +109,9 @@ def list_command(
     """
     size = _page_size(limit, all_rows)
     run = session()
-    run.catch_up_for_reading()
     accounts: RowStream = run.call(
         iter_accounts,
-        run.projections().views["accounts"],
+        run.reader(),
         status=status,
         policy=policy,
         limit=size,
@@ -165,10 +164,9 @@ def report_command(
         raise click.UsageError("--output goes with report html only")
     size = _page_size(limit, all_rows)
     run = session()
-    run.catch_up_for_reading()
     rows: RowStream = run.call(
         report_rows,
-        run.projections().views["accounts"],
+        run.reader(),
         name,
         start=start,
         end=end,
@@ -298,8 +296,7 @@ def _html_report(
 
     target = check_output(output)
     run = session()
-    run.catch_up_for_reading()
-    view = run.projections().views["accounts"]
+    view = run.reader()
     now = utcnow()
     rows = run.call(report_page.collect, view, start=start, end=end, now=now)
     zones = run.call(report_page.zones, view)

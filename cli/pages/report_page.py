@@ -24,7 +24,7 @@ from cli.pages.common import STATUS_COLOURS, colour_for, local_now, render
 from domain.guards import WITHDRAWAL_TIMINGS
 from domain.policy import WITHDRAWAL_REASONS
 from projections.queries import REPORT_COLUMNS, REPORTS, report
-from projections.views import LedgerView
+from projections.reader import Readable
 
 ROW_LIMIT = 200
 """Row-level tables (retention, unreachable) show this many rows at most."""
@@ -117,13 +117,13 @@ class Headline:
 
 
 def collect(
-    view: LedgerView, *, start: str | None, end: str | None, now: datetime
+    view: Readable, *, start: str | None, end: str | None, now: datetime
 ) -> dict[str, list[dict[str, Any]]]:
     """Every report's rows, exactly as ``seekers report NAME`` gets them."""
     return {name: report(view, name, start=start, end=end, now=now) for name in REPORTS}
 
 
-def zones(view: LedgerView) -> list[str]:
+def zones(view: Readable) -> list[str]:
     """The time zones of the policies in the store (months are in these)."""
     rows = view.query("SELECT DISTINCT timezone FROM accounts ORDER BY timezone")
     return [str(row["timezone"]) for row in rows]
