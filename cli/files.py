@@ -44,3 +44,25 @@ def write_output(data: bytes, output: Path, *, as_json: bool) -> None:
         click.echo(json.dumps({"output": str(output), "bytes": len(data)}))
     else:
         click.echo(str(output))
+
+
+def check_output(output: str | None) -> Path | None:
+    """Refuse, before any work, an ``--output`` that cannot be written: a
+    missing folder, a folder in its place, a place the user may not write.
+
+    These are mistakes in the option's value, so they exit 2 (usage) with
+    one line, like any other bad value; the store is not involved.
+    """
+    if output is None:
+        return None
+    path = Path(output).expanduser()
+    folder = path.parent if str(path.parent) else Path(".")
+    if path.is_dir():
+        raise BadValue(f"--output {output}: is a folder; give a file name")
+    if not folder.is_dir():
+        raise BadValue(f"--output {output}: no such folder {folder}")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise BadValue(f"--output {output}: cannot write in {folder}")
+    if path.exists() and not os.access(path, os.W_OK):
+        raise BadValue(f"--output {output}: the file is read-only")
+    return path

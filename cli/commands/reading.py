@@ -113,7 +113,7 @@ def history(
 
 
 def _html_target(output: str | None) -> Path | None:
-    from cli.pages.common import check_output
+    from cli.files import check_output
 
     return check_output(output)
 

@@ -291,8 +291,9 @@ def _html_report(
     """``report html``: the same query functions as the other reports, drawn."""
     if output_format is not None:
         raise click.UsageError("--format does not apply to report html")
+    from cli.files import check_output
     from cli.pages import report_page
-    from cli.pages.common import check_output, deliver
+    from cli.pages.common import deliver
 
     target = check_output(output)
     run = session()

@@ -9,7 +9,6 @@ same colour everywhere.
 
 from __future__ import annotations
 
-import os
 from datetime import datetime
 from functools import cache
 from pathlib import Path
@@ -19,7 +18,6 @@ import click
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from cli.files import write_output
-from domain.errors import BadValue
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 
@@ -107,28 +105,6 @@ def environment() -> Environment:
 
 def render(template: str, **context: Any) -> str:
     return environment().get_template(template).render(**context)
-
-
-def check_output(output: str | None) -> Path | None:
-    """Refuse, before any work, an ``--output`` that cannot be written: a
-    missing folder, a folder in its place, a place the user may not write.
-
-    These are mistakes in the option's value, so they exit 2 (usage) with
-    one line, like any other bad value; the store is not involved.
-    """
-    if output is None:
-        return None
-    path = Path(output).expanduser()
-    folder = path.parent if str(path.parent) else Path(".")
-    if path.is_dir():
-        raise BadValue(f"--output {output}: is a folder; give a file name")
-    if not folder.is_dir():
-        raise BadValue(f"--output {output}: no such folder {folder}")
-    if not os.access(folder, os.W_OK | os.X_OK):
-        raise BadValue(f"--output {output}: cannot write in {folder}")
-    if path.exists() and not os.access(path, os.W_OK):
-        raise BadValue(f"--output {output}: the file is read-only")
-    return path
 
 
 def deliver(page: str, output: Path | None, *, as_json: bool) -> None:

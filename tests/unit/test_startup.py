@@ -107,6 +107,15 @@ def test_lists_and_reports_load_no_cryptography(
     assert NEVER_ON_SQLITE.isdisjoint(loaded), NEVER_ON_SQLITE & loaded
 
 
+def test_a_diagram_loads_no_page_templates(store: tuple[Path, str]) -> None:
+    folder, _ = store
+    loaded, _ = _run_cli(
+        folder, "policies", "--diagram", "mermaid", "--output", "rulebook.mmd"
+    )
+    assert (folder / "rulebook.mmd").read_text().startswith("stateDiagram")
+    assert {"jinja2", "matplotlib"}.isdisjoint(loaded), loaded
+
+
 # -- the compiled-rules cache ------------------------------------------------------
 
 
