@@ -6,17 +6,21 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import subprocess
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any
+from uuid import UUID
 
 import pytest
 from click.testing import CliRunner
 
 from adapters.storage import parse_storage_url
 from cli.main import main
+from domain.policy import PRESETS
 from privacy.opening import vault_opener
 from services.ledger import SeekerLedger
 
@@ -99,3 +103,40 @@ def seekers_env() -> dict[str, str]:
         for key, value in os.environ.items()
         if key not in ("SEEKERS_DB", "SEEKERS_ACTOR")
     }
+
+
+def register_directly(
+    ledger: SeekerLedger, email: str, *, policy: str = "workport"
+) -> UUID:
+    """Register an account through the application service alone (no CLI,
+    and no projections unless the test attached them to ``ledger``)."""
+    outcome = ledger.register(
+        policy=PRESETS[policy], name="Aya Mori", email=email,
+        birth_date=date(1990, 1, 1), phone=None, channel=None, advisor=None,
+        actor="t", at="2025-01-10",
+    )  # fmt: skip
+    seeker_id: UUID = outcome.result
+    return seeker_id
+
+
+def modules_loaded_by(
+    argv: Sequence[str], *, cwd: Path, env: dict[str, str]
+) -> tuple[set[str], str]:
+    """Run ``seekers ARGV`` through ``cli.main.main`` in a fresh interpreter
+    (this test process has long since imported everything): the top-level
+    packages the run left loaded, and its stdout. The run must succeed."""
+    probe = (
+        "import json, sys\n"
+        "from cli.main import main\n"
+        "try:\n"
+        f"    main({list(argv)!r})\n"
+        "except SystemExit as done:\n"
+        "    assert not done.code, done.code\n"
+        "print(json.dumps(sorted({m.split('.')[0] for m in sys.modules})))\n"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", probe], cwd=cwd, capture_output=True, text=True, env=env
+    )
+    assert run.returncode == 0, run.stderr
+    *output, modules = run.stdout.splitlines()
+    return set(json.loads(modules)), "\n".join(output)

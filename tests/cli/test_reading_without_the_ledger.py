@@ -7,20 +7,22 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import subprocess
-import sys
-from datetime import date
 from pathlib import Path
 from uuid import UUID
 
 import pytest
 
 from adapters.storage import LEDGER_NAME, SQLITE_EVENTS_TABLE
-from domain.policy import PRESETS
 from projections.reader import PROJECTION_NAMES
 from projections.runner import PROJECTIONS, Projections
 from projections.schema import INDEX_NAMES
-from tests.helpers import ledger_for, run_cli, seekers_env
+from tests.helpers import (
+    ledger_for,
+    modules_loaded_by,
+    register_directly,
+    run_cli,
+    seekers_env,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 THE_LEDGER = {"eventsourcing", "services", "statemachine", "cryptography", "psycopg"}
@@ -32,13 +34,7 @@ def _record_without_projecting(db_url: str, email: str) -> UUID:
     attached to it, so its events are in the log and in no projection."""
     ledger = ledger_for(db_url)
     try:
-        outcome = ledger.register(
-            policy=PRESETS["hellowork"], name="Sato Ken", email=email,
-            birth_date=date(1985, 5, 5), phone=None, channel=None, advisor=None,
-            actor="t", at="2025-02-01",
-        )  # fmt: skip
-        seeker_id: UUID = outcome.result
-        return seeker_id
+        return register_directly(ledger, email, policy="hellowork")
     finally:
         ledger.close()
 
@@ -79,31 +75,13 @@ def test_a_read_shows_events_no_projection_had_seen(db_url: str) -> None:
 def _run(folder: Path, *argv: str) -> tuple[set[str], str]:
     """``seekers ARGV`` on ``folder/seekers.db`` in a fresh interpreter: the
     top-level packages it loaded, and its stdout."""
-    probe = (
-        "import json, sys\n"
-        "from cli.main import main\n"
-        "try:\n"
-        f"    main({list(argv)!r})\n"
-        "except SystemExit as done:\n"
-        "    assert not done.code, done.code\n"
-        "print(json.dumps(sorted({m.split('.')[0] for m in sys.modules})))\n"
-    )
     environment = seekers_env()
     environment.update(
         SEEKERS_DB=f"sqlite:///{folder / 'seekers.db'}",
         SEEKERS_ACTOR="t",
         PYTHONPATH=str(ROOT),
     )
-    run = subprocess.run(
-        [sys.executable, "-c", probe],
-        cwd=folder,
-        capture_output=True,
-        text=True,
-        env=environment,
-    )
-    assert run.returncode == 0, run.stderr
-    *output, modules = run.stdout.splitlines()
-    return set(json.loads(modules)), "\n".join(output)
+    return modules_loaded_by(argv, cwd=folder, env=environment)
 
 
 def _accounts(output: str) -> set[str]:

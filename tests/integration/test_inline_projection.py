@@ -5,28 +5,16 @@ event is projected exactly once."""
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 from uuid import UUID
 
 import pytest
 
-from domain.policy import PRESETS
 from projections.accounts import AccountsProjection
 from projections.runner import Projections
 from services.ledger import SeekerLedger
-from tests.helpers import ledger_for
+from tests.helpers import ledger_for, register_directly
 from tests.integration.support import dump_tables, reset
-
-
-def _register(ledger: SeekerLedger, email: str) -> UUID:
-    outcome = ledger.register(
-        policy=PRESETS["workport"], name="Aya Mori", email=email,
-        birth_date=date(1990, 1, 1), phone=None, channel=None, advisor=None,
-        actor="t", at="2025-01-10",
-    )  # fmt: skip
-    seeker_id: UUID = outcome.result
-    return seeker_id
 
 
 def _pause(ledger: SeekerLedger, seeker_id: UUID) -> None:
@@ -41,7 +29,7 @@ def test_a_command_is_projected_in_its_own_transaction(db_url: str) -> None:
     ledger = ledger_for(db_url)
     try:
         projections = Projections(ledger)
-        seeker = _register(ledger, "a@example.jp")
+        seeker = register_directly(ledger, "a@example.jp")
         _pause(ledger, seeker)
         # No catch-up was called: the rows came with the events.
         assert _positions(projections) == {"accounts": 2, "audit_trail": 2}
@@ -55,14 +43,14 @@ def test_a_projection_behind_is_left_to_the_catch_up(db_url: str) -> None:
     ledger = ledger_for(db_url)
     try:
         projections = Projections(ledger)
-        first = _register(ledger, "a@example.jp")
+        first = register_directly(ledger, "a@example.jp")
     finally:
         ledger.close()
     reset(db_url, "accounts")  # as a rebuild starts
     ledger = ledger_for(db_url)
     try:
         projections = Projections(ledger)
-        _register(ledger, "b@example.jp")
+        register_directly(ledger, "b@example.jp")
         _pause(ledger, first)
         # accounts was behind: not written inline, so never out of order.
         assert _positions(projections) == {"accounts": 0, "audit_trail": 3}
@@ -80,7 +68,7 @@ def test_a_failure_inline_keeps_the_events_and_leaves_no_half_rows(
     ledger = ledger_for(db_url)
     try:
         projections = Projections(ledger)
-        seeker = _register(ledger, "a@example.jp")
+        seeker = register_directly(ledger, "a@example.jp")
         failing = AccountsProjection.apply
 
         def broken(self: AccountsProjection, *args: Any, **kwargs: Any) -> None:

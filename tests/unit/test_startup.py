@@ -22,6 +22,7 @@ import pytest
 from domain import compiled, lifecycle
 from domain.compiled import Machine, cache_path, read_cache, source_key, write_cache
 from domain.rules import ACCOUNT, APPLICATION, LifecycleDefinitionError, Rules
+from tests.helpers import modules_loaded_by
 
 ROOT = Path(__file__).resolve().parents[2]
 NEVER_ON_SQLITE = {"statemachine", "psycopg", "jinja2", "matplotlib", "asyncio"}
@@ -34,25 +35,8 @@ def _environment(**extra: str) -> dict[str, str]:
 def _run_cli(folder: Path, *argv: str) -> tuple[set[str], str]:
     """Run ``seekers ARGV`` on ``folder/t.db``; the top-level packages it
     left loaded, and its stdout."""
-    probe = (
-        "import json, sys\n"
-        "from cli.main import main\n"
-        "try:\n"
-        f"    main({list(argv)!r})\n"
-        "except SystemExit as done:\n"
-        "    assert not done.code, done.code\n"
-        "print(json.dumps(sorted({m.split('.')[0] for m in sys.modules})))\n"
-    )
-    run = subprocess.run(
-        [sys.executable, "-c", probe],
-        cwd=folder,
-        capture_output=True,
-        text=True,
-        env=_environment(SEEKERS_DB="sqlite:///t.db", SEEKERS_ACTOR="test"),
-    )
-    assert run.returncode == 0, run.stderr
-    *output, modules = run.stdout.splitlines()
-    return set(json.loads(modules)), "\n".join(output)
+    environment = _environment(SEEKERS_DB="sqlite:///t.db", SEEKERS_ACTOR="test")
+    return modules_loaded_by(argv, cwd=folder, env=environment)
 
 
 @pytest.fixture(scope="module")
