@@ -4,8 +4,9 @@ Handlers read and change account rows, bump report counters and append
 audit rows here; the rows a batch will change are read a chunk at a time
 before it starts (``load_accounts``, ``load_last_states``), and ``flush``
 writes them all with one statement per table (``executemany``, or ``COPY``
-on PostgreSQL). This is what lets a rebuild process thousands of events per
-transaction.
+on PostgreSQL), except the account rows read from the table, which get one
+``UPDATE`` of their changed columns per set of columns. This is what lets a
+rebuild process thousands of events per transaction.
 """
 
 from __future__ import annotations

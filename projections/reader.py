@@ -70,13 +70,15 @@ def caught_up_reader(path: Path, *, timeout: float) -> SQLiteReader | None:
     readable database."""
     if not path.is_file():
         return None
-    connection = sqlite3.connect(path, timeout=timeout)
+    # mode=rw: never create a file (one removed since the check above).
+    uri = f"{path.resolve().as_uri()}?mode=rw"
+    connection = sqlite3.connect(uri, uri=True, timeout=timeout)
     connection.row_factory = sqlite3.Row
     tracking = [f"{name}_tracking" for name in PROJECTION_NAMES]
     sql = positions_sql(SQLITE_EVENTS_TABLE, tracking, nid="rowid", mark="?")
     indexes = ", ".join("?" for _ in INDEX_NAMES)
     sql += (
-        ", (SELECT count(*) FROM integrity_state) AS chained, "
+        ", (SELECT count(*) FROM integrity_state WHERE id = 1) AS chained, "
         "(SELECT count(*) FROM sqlite_master WHERE type = 'index' "
         f"AND name IN ({indexes})) AS indexes"
     )

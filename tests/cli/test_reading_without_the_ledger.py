@@ -13,7 +13,7 @@ from uuid import UUID
 import pytest
 
 from adapters.storage import LEDGER_NAME, SQLITE_EVENTS_TABLE
-from projections.reader import PROJECTION_NAMES
+from projections.reader import PROJECTION_NAMES, caught_up_reader
 from projections.runner import PROJECTIONS, Projections
 from projections.schema import INDEX_NAMES
 from tests.helpers import (
@@ -179,3 +179,18 @@ def test_the_reader_names_the_tables_the_ledger_writes(tmp_path: Path) -> None:
         ]
     finally:
         ledger.close()
+
+
+def test_an_unchained_or_odd_store_is_never_read_directly(tmp_path: Path) -> None:
+    store = tmp_path / "odd name #1?.db"
+    db_url = f"sqlite:///{store}"
+    _register(db_url, "a@example.jp")
+    reader = caught_up_reader(store, timeout=1)
+    assert reader is not None  # a file name that needs quoting in a URI
+    assert reader.query("SELECT count(*) AS n FROM accounts") == [{"n": 1}]
+    reader.close()
+    with sqlite3.connect(store) as connection:
+        connection.execute("DELETE FROM integrity_state")
+    assert caught_up_reader(store, timeout=1) is None
+    assert caught_up_reader(tmp_path / "missing.db", timeout=1) is None
+    assert not (tmp_path / "missing.db").exists()
