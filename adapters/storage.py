@@ -19,6 +19,7 @@ LEDGER_NAME = "seekers"
 """The application's name, which its projections' tracking rows carry."""
 SQLITE_EVENTS_TABLE = "stored_events"
 """The library's SQLite events table."""
+SQLITE_PERSISTENCE = "adapters.sqlite_store:SQLiteStoreFactory"
 SQLITE_RECORDER = "adapters.recorders:ChainingSQLiteRecorder"
 POSTGRES_RECORDER = "adapters.postgres_recorder:ChainingPostgresRecorder"
 
@@ -73,7 +74,9 @@ def parse_storage_url(url: str) -> StorageConfig:
             kind="sqlite",
             sqlite_path=Path(path),
             environment={
-                "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+                # The library's SQLite persistence with a statement cache
+                # (adapters.sqlite_store).
+                "PERSISTENCE_MODULE": SQLITE_PERSISTENCE,
                 # The library's SQLite recorder, extended so that the
                 # integrity chain and the projections are written in the same
                 # transaction as the events (adapters.recorders).

@@ -5,14 +5,12 @@ must do on top of the baseline fits in the allowance. These measurements
 give that work's cheapest possible cost, so each missed target says whether
 it is a matter of tuning or out of reach without dropping what SPEC asks:
 
-- **command** (SQLite): every SQL statement of a share of the commands,
-  ours and the bare twin's, is logged as run (``sqlite3``'s trace callback
-  gives it with its values) and replayed on a copy of the database taken
-  before the first, with no Python around it. The library opens its SQLite
-  connections with ``cached_statements=True``, a cache of one statement, so
-  the live run prepares nearly every statement afresh, as the replay does.
-  ``bound = (bare - bare_sql + our_sql) / bare``: the ratio if our Python
-  cost no more than the bare aggregate's, with only our statements (the
+- **command** (SQLite): for a share of the commands, ours and the bare
+  twin's, the time spent inside ``sqlite3``'s C methods is measured live
+  (``sys.setprofile`` sees each call to ``execute``, ``executemany``, the
+  fetches, ``commit``; the hook's own entry adds well under a microsecond
+  a call). ``bound = (bare - bare_sql + our_sql) / bare``: the ratio if our
+  Python cost no more than the bare aggregate's, with only our SQL (the
   chain, the tree, the request row, both inline projections and the
   catch-up read) on top.
 - **rebuild**: the rebuild's own decode and both projections' handlers over
@@ -26,120 +24,84 @@ it is a matter of tuning or out of reach without dropping what SPEC asks:
 
 from __future__ import annotations
 
-import shutil
 import sqlite3
 import statistics
+import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Any
 from unittest import mock
 
-from adapters.storage import parse_storage_url
 from projections.changes import ChangeSet
 
+SQLITE_METHODS = frozenset(
+    {"execute", "executemany", "executescript", "fetchone", "fetchmany"}
+    | {"fetchall", "commit", "rollback"}
+)
 
-class StatementLog:
-    """The SQL statements a ledger's SQLite connections run, one list per
-    unit of work (a command), while ``recording`` is on."""
+
+class SqlClock:
+    """The time a unit of work spends inside ``sqlite3``'s C methods (the
+    database's own work: preparing where nothing is cached, running,
+    committing), measured live with ``sys.setprofile``, and the number of
+    those calls. Only while ``measuring``: the hook slows the Python around
+    the calls, so the units measured are not the ones timed."""
 
     def __init__(self) -> None:
-        self.units: list[list[str]] = []
-        self._current: list[str] | None = None
+        self.units: list[tuple[float, int]] = []
+        self._started: float | None = None
+        self._spent = 0.0
+        self._calls = 0
 
-    def watch(self, datastore: Any) -> None:
-        """Trace the connections the datastore's pool hands out while
-        ``recording``, and only then (the pool's connections are made before
-        the bench can reach them; a callback left on would slow the timed
-        commands)."""
-        pool = datastore.pool
-        handing_out = pool.get_connection
-
-        def get_connection(*args: Any, **kwargs: Any) -> Any:
-            connection = handing_out(*args, **kwargs)
-            raw: sqlite3.Connection = connection.cursor().sqlite_cursor.connection
-            raw.set_trace_callback(None if self._current is None else self._trace)
-            return connection
-
-        pool.get_connection = get_connection
-
-    def _trace(self, statement: str) -> None:
-        if self._current is not None:
-            self._current.append(statement)
+    def _hook(self, frame: Any, event: str, function: Any) -> None:
+        if event == "c_call":
+            if getattr(function, "__name__", "") in SQLITE_METHODS and isinstance(
+                getattr(function, "__self__", None),
+                sqlite3.Cursor | sqlite3.Connection,
+            ):
+                self._started = time.perf_counter()
+        elif event in ("c_return", "c_exception") and self._started is not None:
+            self._spent += time.perf_counter() - self._started
+            self._calls += 1
+            self._started = None
 
     @contextmanager
-    def recording(self) -> Iterator[None]:
-        """Log the statements of one unit of work."""
-        self._current = []
+    def measuring(self) -> Iterator[None]:
+        self._spent, self._calls = 0.0, 0
+        sys.setprofile(self._hook)
         try:
             yield
         finally:
-            self.units.append(self._current)
-            self._current = None
+            sys.setprofile(None)
+            self.units.append((self._spent, self._calls))
 
 
 @contextmanager
-def logged(logs: dict[str, StatementLog], name: str, record: bool) -> Iterator[None]:
-    """Record one unit of work in ``logs[name]`` if ``record``."""
-    if not record:
+def measured(clocks: dict[str, SqlClock], name: str, measure: bool) -> Iterator[None]:
+    """Measure one unit of work with ``clocks[name]`` if ``measure``."""
+    if not measure:
         yield
         return
-    with logs[name].recording():
+    with clocks[name].measuring():
         yield
-
-
-def sqlite_file(url: str) -> Path:
-    path = parse_storage_url(url).sqlite_path
-    assert path is not None, f"{url} is not a SQLite store"
-    return Path(path)
-
-
-def snapshot(database: Path) -> Path:
-    """A copy of a SQLite database as it is now (its log checkpointed first);
-    every connection must be idle."""
-    connection = sqlite3.connect(database)
-    try:
-        busy, _, _ = connection.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
-    finally:
-        connection.close()
-    if busy:
-        raise RuntimeError(f"{database}: the log could not be checkpointed")
-    copy = database.with_name(f"{database.stem}-floor{database.suffix}")
-    for leftover in (Path(f"{copy}-wal"), Path(f"{copy}-shm")):
-        leftover.unlink(missing_ok=True)
-    shutil.copyfile(database, copy)
-    return copy
-
-
-def replay(database: Path, units: Sequence[Sequence[str]]) -> list[float]:
-    """Run each unit's logged statements on ``database`` (a snapshot taken
-    before they ran), in WAL mode as the ledger runs; seconds per unit."""
-    connection = sqlite3.connect(database, isolation_level=None)
-    try:
-        connection.execute("PRAGMA journal_mode=WAL")
-        timings = []
-        for statements in units:
-            began = time.perf_counter()
-            for statement in statements:
-                connection.execute(statement).fetchall()
-            timings.append(time.perf_counter() - began)
-        return timings
-    finally:
-        connection.close()
 
 
 def command_bound(
-    ours_sql: Sequence[float], bare_sql: Sequence[float], bare: Sequence[float]
+    ours: SqlClock, bare: SqlClock, bare_times: Sequence[float]
 ) -> dict[str, float]:
-    """The best ratio a command could reach with its statements as they are."""
-    ours_sql_median = statistics.median(ours_sql)
-    bare_sql_median = statistics.median(bare_sql)
-    bare_median = statistics.median(bare)
+    """The best ratio a command could reach with its SQL as it is: the bare
+    command's time (``bare_times``, timed without the hook) with its SQL
+    replaced by ours."""
+    ours_sql = statistics.median(spent for spent, _ in ours.units)
+    bare_sql = statistics.median(spent for spent, _ in bare.units)
+    bare_median = statistics.median(bare_times)
     return {
-        "ours_sql": ours_sql_median,
-        "bare_sql": bare_sql_median,
-        "bound": (bare_median - bare_sql_median + ours_sql_median) / bare_median,
+        "ours_sql": ours_sql,
+        "bare_sql": bare_sql,
+        "statements": statistics.fmean(calls for _, calls in ours.units),
+        "bare_statements": statistics.fmean(calls for _, calls in bare.units),
+        "bound": (bare_median - bare_sql + ours_sql) / bare_median,
     }
 
 

@@ -432,11 +432,15 @@ class BareApplication(Application[UUID]):
     @classmethod
     def on(cls, url: str) -> BareApplication:
         """The bare application on the store at ``url``, with the library's
-        own recorder: not the product's, which also writes the integrity
-        chain and tree and would put part of the product's cost into its
-        own baseline."""
-        environment = dict(parse_storage_url(url).environment)
+        own persistence, as shipped: not the product's recorder, which also
+        writes the integrity chain and tree, nor its SQLite connections with
+        a statement cache (``adapters.sqlite_store``), which are part of
+        what the product does better."""
+        config = parse_storage_url(url)
+        environment = dict(config.environment)
         del environment["APPLICATION_RECORDER_TOPIC"]
+        if config.kind == "sqlite":
+            environment["PERSISTENCE_MODULE"] = "eventsourcing.sqlite"
         return cls(env=environment)
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
