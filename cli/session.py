@@ -240,7 +240,7 @@ class Session:
                 "outcome, nothing new was recorded"
             )
         try:
-            self.catch_up()
+            self.call(self.projections().catch_up_after_save)
         except StorageError as error:  # recorded all the same: say so, exit 0
             _notice(
                 f"recorded, but the projections could not be brought up to date "

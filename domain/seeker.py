@@ -78,7 +78,7 @@ class Seeker(Aggregate):
         channel: str | None,
         advisor: str | None,
     ) -> None:
-        self.policy = Policy.from_dict(policy)
+        self.policy = Policy.recorded(policy)
         self.personal: PersonalData | None = personal
         self.status = ACCOUNT.target("register") or ACCOUNT.initial
         self.status_since = occurred_at

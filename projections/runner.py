@@ -80,6 +80,7 @@ class Projections:
             self.views[name] = view
             self.projections[name] = projection_class(view=view)
         self._on_postgres = on_postgres
+        self._projected_inline = False
         self._events_table: str = ledger.recorder.events_table_name  # type: ignore[attr-defined]
         # SQLite stores ids as text; PostgreSQL returns ``UUID`` already.
         by_uuid = getattr(datastore, "originator_id_type", "uuid") == "uuid"
@@ -96,6 +97,7 @@ class Projections:
     ) -> None:
         """Project a command's events inside the transaction inserting them
         (see ``adapters.recorders``)."""
+        self._projected_inline = False
         raw.execute("SAVEPOINT inline_projections")
         try:
             if self._on_postgres:
@@ -112,6 +114,7 @@ class Projections:
             ]
             tracking = Tracking(self.ledger.name, ids[-1])
             positions = self._positions_in(raw)
+            applied = 0
             for (name, view), position in zip(
                 self.views.items(), positions, strict=True
             ):
@@ -120,8 +123,11 @@ class Projections:
                 view.apply_in(
                     view.cursor_for(raw), raw, self.projections[name], items, tracking
                 )
+                applied += 1
         except Exception:
             raw.execute("ROLLBACK TO inline_projections")
+        else:
+            self._projected_inline = applied == len(self.views)
         raw.execute("RELEASE inline_projections")
 
     @property
@@ -191,6 +197,17 @@ class Projections:
                 counts.update(dict.fromkeys(names, 0))
             return 0
         return self._catch_up(names, batch_size, progress, counts)
+
+    def catch_up_after_save(self) -> int:
+        """The catch-up a command's run makes after its save: none at all
+        when the save's events were projected in its own transaction. The
+        inline projection runs only when every projection stood right before
+        those events, so nothing earlier was left; what others record later
+        is the catch-up of the run that records it, as after any catch-up."""
+        if self._projected_inline:
+            self._projected_inline = False
+            return 0
+        return self.catch_up()
 
     def rebuild(
         self,

@@ -87,3 +87,55 @@ def test_a_failure_inline_keeps_the_events_and_leaves_no_half_rows(
         assert dump_tables(projections) == caught_up
     finally:
         ledger.close()
+
+
+def test_after_a_save_projected_inline_the_command_needs_no_catch_up(
+    db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ledger = ledger_for(db_url)
+    try:
+        projections = Projections(ledger)
+        seeker = register_directly(ledger, "a@example.jp")
+        _pause(ledger, seeker)
+        looked: list[str] = []
+        monkeypatch.setattr(
+            Projections, "_caught_up", lambda self, names: looked.append("read")
+        )
+        assert projections.catch_up_after_save() == 0
+        assert looked == []  # not even the one read of an idle catch-up
+        assert _positions(projections) == {"accounts": 2, "audit_trail": 2}
+    finally:
+        ledger.close()
+
+
+def test_after_a_save_left_to_the_catch_up_the_command_catches_up(
+    db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ledger = ledger_for(db_url)
+    try:
+        projections = Projections(ledger)
+        seeker = register_directly(ledger, "a@example.jp")
+
+        def broken(self: AccountsProjection, *args: Any, **kwargs: Any) -> None:
+            raise RuntimeError("a projection bug")
+
+        with monkeypatch.context() as patched:
+            patched.setattr(AccountsProjection, "apply", broken)
+            _pause(ledger, seeker)  # recorded; neither projection wrote it
+        assert _positions(projections) == {"accounts": 1, "audit_trail": 1}
+        assert projections.catch_up_after_save() == 2  # one event, two projections
+        assert _positions(projections) == {"accounts": 2, "audit_trail": 2}
+    finally:
+        ledger.close()
+    reset(db_url, "accounts")  # as a rebuild starts: accounts is behind
+    ledger = ledger_for(db_url)
+    try:
+        projections = Projections(ledger)
+        ledger.execute(seeker, lambda s, at: s.resume(at=at, actor="t"))
+        # audit_trail took it inline, accounts could not: the save was not
+        # wholly projected, so the command's run catches up.
+        assert _positions(projections) == {"accounts": 0, "audit_trail": 3}
+        assert projections.catch_up_after_save() == 3
+        assert _positions(projections) == {"accounts": 3, "audit_trail": 3}
+    finally:
+        ledger.close()

@@ -258,3 +258,15 @@ def test_counts_up_to_their_limit_load_and_one_more_is_refused(
     beyond.write_text(f'based_on = "hellowork"\nname = "y"\n{key} = {limit + 1}\n')
     with pytest.raises(PolicyFileError, match=f"{key} must be a whole number from 1"):
         load_policy(str(beyond))
+
+
+def test_a_recorded_policy_is_built_once_and_still_checked() -> None:
+    recorded = PRESETS["workport"].to_dict()
+    first = Policy.recorded(recorded)
+    assert first == PRESETS["workport"]
+    assert Policy.recorded(dict(recorded)) is first  # equal data: the same policy
+    changed = {**recorded, "unreachable_grace_days": 45}
+    other = Policy.recorded(changed)
+    assert other is not first and other.unreachable_grace_days == 45
+    with pytest.raises(PolicyFileError):
+        Policy.recorded({**recorded, "unreachable_grace_days": -1})
