@@ -83,21 +83,6 @@ class Policy:
         return data
 
     @classmethod
-    def recorded(cls, data: Mapping[str, Any]) -> Policy:
-        """The policy a ``Registered`` event recorded, built by ``from_dict``
-        once per distinct policy rather than at every load of every account
-        (a tenth of a command's own time). Policies are frozen: one instance
-        serves every account registered under the same rules."""
-        key = repr(data)
-        policy = _RECORDED.get(key)
-        if policy is None:
-            policy = cls.from_dict(data)
-            if len(_RECORDED) >= RECORDED_POLICIES:
-                _RECORDED.clear()
-            _RECORDED[key] = policy
-        return policy
-
-    @classmethod
     def from_dict(cls, data: Mapping[str, Any], *, source: str = "policy") -> Policy:
         """Build a policy from plain data, refusing unknown keys and bad values."""
         known = {f.name: f for f in fields(cls)}
@@ -115,10 +100,43 @@ class Policy:
         return cls(**values)
 
 
-RECORDED_POLICIES = 64
-"""Distinct recorded policies ``Policy.recorded`` keeps (the presets, and
-the policy files an agency has registered accounts under)."""
-_RECORDED: dict[str, Policy] = {}
+POLICY_CACHE = 16
+"""Distinct policies remembered (an agency has a handful of presets)."""
+
+
+class Policies:
+    """The policies a log registers accounts under, each built once.
+
+    Every ``Registered`` event carries its policy as plain data; building
+    and checking a ``Policy`` from it costs more than replaying the rest of
+    the account, so the last few are kept, keyed by ``repr`` of the data
+    (exact: ``True``, ``1`` and ``1.0`` are different keys). Bounded, so
+    memory does not grow with the log.
+    """
+
+    def __init__(self, size: int = POLICY_CACHE) -> None:
+        self.size = size
+        self._built: dict[str, Policy] = {}
+
+    def __call__(self, data: Any) -> Policy:
+        key = repr(data)
+        policy = self._built.get(key)
+        if policy is None:
+            policy = Policy.from_dict(data)
+            if len(self._built) >= self.size:
+                del self._built[next(iter(self._built))]  # the oldest
+            self._built[key] = policy
+        return policy
+
+    def __len__(self) -> int:
+        return len(self._built)
+
+
+RECORDED = Policies(size=64)
+"""The policies accounts were registered under, as the aggregate rebuilds
+them at every load (``Seeker`` from its ``Registered`` event): built and
+checked once per distinct policy, a tenth of a command's own time."""
+
 
 _OPTIONAL = {
     "self_reinstatement_days",

@@ -15,11 +15,8 @@ from typing import Any
 
 from domain.effects import EFFECTS
 from domain.guards import policy_refusal
-from domain.policy import Policy
+from domain.policy import Policies, Policy
 from domain.rules import ACCOUNT, APPLICATION
-
-POLICY_CACHE = 16
-"""Distinct policies remembered (an agency has a handful of presets)."""
 
 
 @dataclass(frozen=True)
@@ -27,34 +24,6 @@ class Violation:
     account: str
     version: int
     message: str
-
-
-class Policies:
-    """The policies a log registers accounts under, each built once.
-
-    Every ``Registered`` event carries its policy as plain data; building
-    and checking a ``Policy`` from it costs more than replaying the rest of
-    the account, so the last few are kept, keyed by ``repr`` of the data
-    (exact: ``True``, ``1`` and ``1.0`` are different keys). Bounded, so
-    memory does not grow with the log.
-    """
-
-    def __init__(self, size: int = POLICY_CACHE) -> None:
-        self.size = size
-        self._built: dict[str, Policy] = {}
-
-    def __call__(self, data: Any) -> Policy:
-        key = repr(data)
-        policy = self._built.get(key)
-        if policy is None:
-            policy = Policy.from_dict(data)
-            if len(self._built) >= self.size:
-                del self._built[next(iter(self._built))]  # the oldest
-            self._built[key] = policy
-        return policy
-
-    def __len__(self) -> int:
-        return len(self._built)
 
 
 def replay_violations(

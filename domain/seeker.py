@@ -26,7 +26,7 @@ from domain.deadlines import (
 from domain.effects import EFFECTS
 from domain.errors import ApplicationNotFound, BadValue, Refused
 from domain.guards import account_refusal, policy_refusal, withdrawal_timing
-from domain.policy import Policy
+from domain.policy import RECORDED, Policy
 from domain.rules import ACCOUNT, ACCOUNT_STATES, APPLICATION, Move
 from domain.timerules import days_between
 from domain.values import JobApplication, PersonalData
@@ -78,7 +78,7 @@ class Seeker(Aggregate):
         channel: str | None,
         advisor: str | None,
     ) -> None:
-        self.policy = Policy.recorded(policy)
+        self.policy = RECORDED(policy)
         self.personal: PersonalData | None = personal
         self.status = ACCOUNT.target("register") or ACCOUNT.initial
         self.status_since = occurred_at

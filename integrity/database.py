@@ -20,7 +20,8 @@ from uuid import UUID
 from eventsourcing.persistence import StoredEvent
 
 from domain.errors import SeekerLedgerError, SeekerNotFound
-from domain.replay import Policies, Violation, replay_violations
+from domain.policy import Policies
+from domain.replay import Violation, replay_violations
 from integrity.chaining import ChainedLog
 from integrity.checkpoint import Checkpoint, sign
 from integrity.merkle import inclusion_proof, root_at

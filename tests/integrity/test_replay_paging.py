@@ -12,8 +12,8 @@ from uuid import UUID
 
 import pytest
 
-from domain.policy import PRESETS, Policy
-from domain.replay import Policies, Violation
+from domain.policy import PRESETS, Policies, Policy
+from domain.replay import Violation
 from integrity.database import AuditLog
 from integrity.store import account_id
 from tests.helpers import ledger_for

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from domain.errors import PolicyFileError
-from domain.policy import PRESETS, Policy, load_policy
+from domain.policy import PRESETS, RECORDED, Policy, load_policy
 from tests.unit.aggregates import (
     register,
     tokyo,
@@ -262,11 +262,11 @@ def test_counts_up_to_their_limit_load_and_one_more_is_refused(
 
 def test_a_recorded_policy_is_built_once_and_still_checked() -> None:
     recorded = PRESETS["workport"].to_dict()
-    first = Policy.recorded(recorded)
+    first = RECORDED(recorded)
     assert first == PRESETS["workport"]
-    assert Policy.recorded(dict(recorded)) is first  # equal data: the same policy
+    assert RECORDED(dict(recorded)) is first  # equal data: the same policy
     changed = {**recorded, "unreachable_grace_days": 45}
-    other = Policy.recorded(changed)
+    other = RECORDED(changed)
     assert other is not first and other.unreachable_grace_days == 45
     with pytest.raises(PolicyFileError):
-        Policy.recorded({**recorded, "unreachable_grace_days": -1})
+        RECORDED({**recorded, "unreachable_grace_days": -1})
