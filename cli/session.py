@@ -15,7 +15,7 @@ from uuid import UUID
 
 import click
 
-from adapters.storage import StorageConfig, parse_storage_url
+from adapters.storage import StorageConfig, lock_timeout, parse_storage_url
 from domain.errors import OutcomeUnknown, SeekerNotFound, StorageError
 
 if TYPE_CHECKING:
@@ -121,7 +121,6 @@ class Session:
         """Open the ledger; the first run on a database creates its schema,
         one process at a time (see ``adapters.postgres.schema_lock``)."""
         from adapters.postgres import schema_lock
-        from adapters.storage import lock_timeout
         from privacy.key_table import create_key_tables
         from privacy.opening import vault_opener
         from projections.runner import Projections
@@ -164,7 +163,6 @@ class Session:
         catches the projections up first (``catch_up_for_reading``)."""
         config = self.config
         if config.sqlite_path is not None and self._ledger is None:
-            from adapters.storage import lock_timeout
             from projections.reader import caught_up_reader
 
             with storage_errors(config):

@@ -7,6 +7,7 @@ from typing import Any, TypeVar
 
 import click
 
+from cli.output import emit_outcome
 from cli.session import Session, parse_seeker_id
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -68,8 +69,6 @@ def simple_command(name: str, method: str, help_text: str) -> click.Command:
         run = session()
         use_case = getattr(run.ledger(), method)
         outcome = run.record(use_case, parse_seeker_id(seeker), actor=run.actor, at=at)
-        from cli.output import emit_outcome
-
         emit_outcome(outcome, as_json=run.json)
 
     return command
