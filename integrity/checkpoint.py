@@ -1,13 +1,19 @@
 """Checkpoints: the log tree's size and root at a moment, signed with Ed25519.
 
-The text form follows C2SP's checkpoint and signed-note formats: the origin
+The text form follows C2SP's checkpoint and signed-note formats
+(https://c2sp.org/tlog-checkpoint, https://c2sp.org/signed-note): the origin
 (the store's own id), the tree size, the base64 root hash and an extension
 line with the time, then a blank line and one signature line per key,
-``— <key name> <base64(4-byte key id || 64-byte signature)>``. The key id is
-the first four bytes of SHA-256(name || "\\n" || 0x01 || public key), as
-signed notes define it for Ed25519. An auditor keeps these lines in a file;
-``audit verify --checkpoint FILE`` proves the log still has that root at that
-size, and with ``--public-key`` that the agency's key signed it.
+``— <key name> <base64(4-byte key id || 64-byte signature)>``, each ending
+in a newline and nothing after the last. The key id is the first four bytes
+of SHA-256(name || "\\n" || 0x01 || public key), as signed notes define it
+for Ed25519, and ``verifier_key`` writes the public key in the notes'
+verifier-key form (``name+hash+base64(0x01 || key)``), so an off-the-shelf
+note verifier (Go's ``golang.org/x/mod/sumdb/note``) checks a signed
+checkpoint file as it is. An auditor keeps one checkpoint a file (or a
+folder of them); ``audit verify --checkpoint FILE|DIR`` proves the log still
+has that root at that size, and with ``--public-key`` that the agency's key
+signed it.
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ import binascii
 import hashlib
 import os
 from dataclasses import dataclass, field, replace
+from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -89,10 +96,32 @@ def sign(checkpoint: Checkpoint, private: Ed25519PrivateKey) -> Checkpoint:
     return replace(checkpoint, signatures=(*checkpoint.signatures, signature))
 
 
-def signed_by(checkpoint: Checkpoint, public: Ed25519PublicKey) -> bool:
-    """A signature line of this key verifies over the checkpoint's body."""
+def verifier_key(public: Ed25519PublicKey, name: str = KEY_NAME) -> str:
+    """The public key as a signed-note verifier key: ``name+hash+base64``,
+    the hash the key id in hex, the base64 of 0x01 (Ed25519) || the key."""
+    raw = _public_bytes(public)
+    encoded = base64.b64encode(_ED25519 + raw).decode()
+    return f"{name}+{key_id(name, raw).hex()}+{encoded}"
+
+
+class SignatureCheck(Enum):
+    """What a public key says of a checkpoint's signature lines."""
+
+    VALID = "valid"
+    """A line of this key verifies over the body."""
+    INVALID = "invalid"
+    """A line of this key is there and does not verify: a forgery or an edit."""
+    UNSIGNED = "unsigned"
+    """No signature line at all."""
+    OTHER_KEY = "other key"
+    """Signed, but by keys other than this one (another or an earlier key)."""
+
+
+def check_signature(checkpoint: Checkpoint, public: Ed25519PublicKey) -> SignatureCheck:
     from cryptography.exceptions import InvalidSignature
 
+    if not checkpoint.signatures:
+        return SignatureCheck.UNSIGNED
     raw = _public_bytes(public)
     for entry in checkpoint.signatures:
         if entry.key_id != key_id(entry.name, raw):
@@ -100,9 +129,14 @@ def signed_by(checkpoint: Checkpoint, public: Ed25519PublicKey) -> bool:
         try:
             public.verify(entry.signature, checkpoint.body().encode())
         except InvalidSignature:
-            return False
-        return True
-    return False
+            return SignatureCheck.INVALID
+        return SignatureCheck.VALID
+    return SignatureCheck.OTHER_KEY
+
+
+def signed_by(checkpoint: Checkpoint, public: Ed25519PublicKey) -> bool:
+    """A signature line of this key verifies over the checkpoint's body."""
+    return check_signature(checkpoint, public) is SignatureCheck.VALID
 
 
 def parse_checkpoints(text: str) -> list[Checkpoint]:
@@ -157,6 +191,69 @@ def _signature_line(line: str) -> Signature:
     if len(blob) != 4 + 64:
         raise CheckpointError("signature is not an Ed25519 signature")
     return Signature(parts[0], blob[:4], blob[4:])
+
+
+def check_output(path: Path) -> None:
+    """Refuse, before anything is recorded, an ``--output`` that cannot take
+    a new checkpoint: an existing file (a kept checkpoint is never
+    overwritten) or a folder that does not exist."""
+    if path.is_dir():
+        return
+    if path.exists():
+        raise CheckpointError(
+            f"{path} exists; a checkpoint file holds one checkpoint and a kept "
+            "one is never overwritten (give a new file, or a folder)"
+        )
+    if not path.parent.is_dir():
+        raise CheckpointError(f"{path}: no folder {path.parent}")
+
+
+def write_checkpoint(checkpoint: Checkpoint, path: Path) -> Path:
+    """Write the checkpoint as a file of its own, exactly its text: a new
+    FILE, or a new file in the folder PATH named for its size and time.
+    Returns the file written."""
+    if path.is_dir():
+        stamp = checkpoint.time.replace("-", "").replace(":", "")
+        stem = f"checkpoint-{checkpoint.size}-{stamp}"
+        candidates = [path / f"{stem}.txt"] + [
+            path / f"{stem}-{n}.txt" for n in range(2, 100)
+        ]
+    else:
+        candidates = [path]
+    for candidate in candidates:
+        try:
+            with candidate.open("x", encoding="utf-8", newline="\n") as handle:
+                handle.write(checkpoint.text())
+        except FileExistsError:
+            continue
+        except OSError as error:
+            raise CheckpointError(f"{candidate}: {error.strerror or error}") from None
+        return candidate
+    raise CheckpointError(f"{path}: a checkpoint file of that name exists already")
+
+
+def read_checkpoints(path: Path) -> list[tuple[str, Checkpoint]]:
+    """The checkpoints an auditor hands in, each with a label naming it: one
+    file (a signed note, or several checkpoints one after another as earlier
+    versions appended them), or a folder of such files (every file in it not
+    starting with a dot, by name)."""
+    if path.is_dir():
+        files = sorted(
+            entry
+            for entry in path.iterdir()
+            if entry.is_file() and not entry.name.startswith(".")
+        )
+        if not files:
+            raise CheckpointError(f"{path}: no checkpoint file in the folder")
+    else:
+        files = [path]
+    labelled = []
+    for file in files:
+        found = read_checkpoint_file(file)
+        for index, checkpoint in enumerate(found, start=1):
+            label = file.name if len(found) == 1 else f"{file.name}:{index}"
+            labelled.append((label, checkpoint))
+    return labelled
 
 
 def read_checkpoint_file(path: Path) -> list[Checkpoint]:

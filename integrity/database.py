@@ -23,7 +23,7 @@ from domain.errors import SeekerLedgerError, SeekerNotFound
 from domain.policy import Policies
 from domain.replay import Violation, replay_violations
 from integrity.chaining import ChainedLog
-from integrity.checkpoint import Checkpoint, sign
+from integrity.checkpoint import Checkpoint, sign, signed_by
 from integrity.merkle import inclusion_proof, root_at
 from integrity.store import (
     Appender,
@@ -126,7 +126,8 @@ class AuditLog(ChainedLog):
                 size=state.size,
                 root=state.root,
                 chained_from=state.chained_from,
-                checkpoints=[*kept, *given],
+                checkpoints=given,
+                kept=kept,
             )
             if sql.postgres:
                 # Each page's join is a few thousand index probes: parallel
@@ -437,6 +438,10 @@ class AuditLog(ChainedLog):
         }
 
     def _covering_checkpoint(self, seeker_id: UUID, signing_key: Any) -> Checkpoint:
+        """The newest kept checkpoint covering every event of the account
+        (with a signing key, the newest that key signed); a new one, signed
+        when a key is given, only when none does: a bundle never mints a
+        checkpoint it does not need."""
         with self._reading() as sql:
             last = sql.rows(
                 "SELECT max(leaf_index) AS leaf FROM integrity_events "
@@ -447,8 +452,11 @@ class AuditLog(ChainedLog):
         if not last or last[0]["leaf"] is None:
             raise SeekerNotFound(seeker_id)
         needed = int(last[0]["leaf"]) + 1
+        public = signing_key.public_key() if signing_key is not None else None
         for _, checkpoint in reversed(kept):
-            if checkpoint.size >= needed and (signing_key is None or checkpoint.signed):
+            if checkpoint.size >= needed and (
+                public is None or signed_by(checkpoint, public)
+            ):
                 return checkpoint
         return self.checkpoint(signing_key)
 

@@ -99,7 +99,8 @@ def verify_export(
             size=int(manifest["tree_size"]),
             root=base64.b64decode(manifest["tree_root"], validate=True),
             chained_from=int(manifest.get("chained_from", 0)),
-            checkpoints=[*kept, *given],
+            checkpoints=given,
+            kept=kept,
         )
     except (KeyError, TypeError, ValueError, binascii.Error, CheckpointError):
         raise ExportError(f"{directory / MANIFEST}: incomplete manifest") from None

@@ -21,7 +21,7 @@ from typing import Any
 from uuid import UUID
 
 from integrity.chain import GENESIS, event_digest, leaf_data, stream_hash
-from integrity.checkpoint import Checkpoint, signed_by
+from integrity.checkpoint import Checkpoint, SignatureCheck, check_signature
 from integrity.merkle import CompactRange, leaf_hash, node_hash
 from integrity.store import StoredRecord, account_id
 
@@ -85,6 +85,13 @@ class Expected:
     root: bytes
     chained_from: int
     checkpoints: list[tuple[str, Checkpoint]] = field(default_factory=list)
+    """The checkpoints the auditor handed in: with a public key, each must
+    carry a valid signature of it."""
+    kept: list[tuple[str, Checkpoint]] = field(default_factory=list)
+    """The checkpoints the store (or an export) keeps: held to the log like
+    the others, but only a signature that is there and wrong is a finding;
+    an unsigned one (``audit prove`` with no signing key records one) or
+    one signed by another key is noted."""
 
 
 @dataclass
@@ -96,6 +103,8 @@ class Report:
     chained_from: int = 0
     watched: set[str] = field(default_factory=set)
     """Accounts with an event of a watched topic (``verify_rows``)."""
+    notes: list[str] = field(default_factory=list)
+    """Informational lines, not findings (unsigned kept checkpoints)."""
 
     @property
     def ok(self) -> bool:
@@ -185,7 +194,8 @@ def verify_rows(
     ``verify_erasures`` needs, without a second pass over the log).
     """
     report = Report(chained_from=expected.chained_from)
-    wanted = {cp.size for _, cp in expected.checkpoints} | {expected.size}
+    wanted = {cp.size for _, cp in [*expected.kept, *expected.checkpoints]}
+    wanted.add(expected.size)
     roots: dict[int, bytes] = {}
     if 0 in wanted:
         roots[0] = CompactRange.from_nodes(0, []).root()
@@ -405,7 +415,12 @@ def _check_checkpoints(
     expected: Expected,
     public_key: Any,
 ) -> None:
-    for label, checkpoint in expected.checkpoints:
+    unsigned: list[str] = []
+    other_key: list[str] = []
+    checkpoints = [(label, cp, False) for label, cp in expected.kept] + [
+        (label, cp, True) for label, cp in expected.checkpoints
+    ]
+    for label, checkpoint, given in checkpoints:
         report.checkpoints_checked += 1
         if checkpoint.origin != expected.origin:
             report.findings.append(
@@ -415,13 +430,28 @@ def _check_checkpoints(
                 )
             )
             continue
-        if public_key is not None and not signed_by(checkpoint, public_key):
-            report.findings.append(
-                Finding(
-                    "signature",
-                    f"checkpoint {label} is not signed by the given public key",
+        if public_key is not None:
+            signature = check_signature(checkpoint, public_key)
+            if signature is SignatureCheck.INVALID:
+                report.findings.append(
+                    Finding(
+                        "signature",
+                        f"checkpoint {label} carries a signature of the given public "
+                        "key that does not verify (forged, or the checkpoint altered)",
+                    )
                 )
-            )
+            elif signature is not SignatureCheck.VALID and given:
+                report.findings.append(
+                    Finding(
+                        "signature",
+                        f"checkpoint {label} is not signed by the given public key"
+                        + (" (it is unsigned)" if not checkpoint.signed else ""),
+                    )
+                )
+            elif signature is SignatureCheck.UNSIGNED:
+                unsigned.append(label)
+            elif signature is SignatureCheck.OTHER_KEY:
+                other_key.append(label)
         if checkpoint.size > size:
             report.findings.append(
                 Finding(
@@ -438,3 +468,13 @@ def _check_checkpoints(
                     f"{label} recorded (history below it was rewritten)",
                 )
             )
+    if unsigned:
+        report.notes.append(
+            f"{len(unsigned)} kept checkpoint(s) unsigned ({', '.join(unsigned)}): "
+            "held to the log like the others, with no signature to check"
+        )
+    if other_key:
+        report.notes.append(
+            f"{len(other_key)} kept checkpoint(s) signed by another key "
+            f"({', '.join(other_key)}): held to the log, their signature not checked"
+        )

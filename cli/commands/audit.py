@@ -53,16 +53,24 @@ def audit() -> None:
 def keygen(output: Path) -> None:
     """Write an Ed25519 signing key to PATH (mode 0600) and its public key to
     PATH.pub."""
-    from integrity.checkpoint import generate_keys
+    from integrity.checkpoint import generate_keys, load_public_key, verifier_key
 
     with _audit_errors():
         private, public = generate_keys(output)
+        verifier = verifier_key(load_public_key(public))
     run = session()
     if run.json:
-        emit_json({"private_key": str(private), "public_key": str(public)})
+        emit_json(
+            {
+                "private_key": str(private),
+                "public_key": str(public),
+                "verifier_key": verifier,
+            }
+        )
     else:
         click.echo(f"signing key  {private} (mode 0600: keep it secret)")
         click.echo(f"public key   {public} (give it to the auditors)")
+        click.echo(f"verifier key {verifier} (signed-note form, for note tools)")
 
 
 def _signing_key(path: Path | None) -> Any:
@@ -94,22 +102,25 @@ def _audit_log() -> Any:
 @click.option(
     "--output",
     "output",
-    type=path_option,
-    metavar="FILE",
-    help="Append the checkpoint to FILE (the auditor's copy).",
+    type=click.Path(path_type=Path),
+    metavar="FILE|DIR",
+    help="Write the checkpoint to a new FILE, or a new file in DIR (the "
+    "auditor's copy: exactly one signed note).",
 )
 def checkpoint(sign_key: Path | None, output: Path | None) -> None:
     """Record a checkpoint of the whole log (size and root), signed when a key
     is given, and print it."""
+    from integrity.checkpoint import check_output, write_checkpoint
+
     run = session()
     key = _signing_key(sign_key)
+    if output is not None:
+        with _audit_errors():
+            check_output(output)
     issued = run.call(_audit_log().checkpoint, key)
     if output is not None:
-        try:
-            with output.open("a", encoding="utf-8") as handle:
-                handle.write(issued.text() + "\n")
-        except OSError as error:
-            raise BadValue(f"--output {output}: {error.strerror}") from None
+        with _audit_errors():
+            output = write_checkpoint(issued, output)
     if run.json:
         emit_json(
             {
@@ -122,7 +133,7 @@ def checkpoint(sign_key: Path | None, output: Path | None) -> None:
             }
         )
     elif output is not None:
-        click.echo(f"checkpoint of {issued.size} events appended to {output}")
+        click.echo(f"checkpoint of {issued.size} events written to {output}")
     else:
         click.echo(issued.text(), nl=False)
 
@@ -132,9 +143,9 @@ def checkpoint(sign_key: Path | None, output: Path | None) -> None:
     "--checkpoint",
     "checkpoint_files",
     multiple=True,
-    type=path_option,
-    metavar="FILE",
-    help="A checkpoint file kept by the auditor.",
+    type=click.Path(path_type=Path),
+    metavar="FILE|DIR",
+    help="A checkpoint file kept by the auditor, or a folder of them (repeatable).",
 )
 @click.option(
     "--public-key",
@@ -165,16 +176,14 @@ def verify(
 ) -> None:
     """Recompute every stream chain and the log tree, and hold the log to its
     checkpoints; exit 1 listing every finding."""
-    from integrity.checkpoint import load_public_key, read_checkpoint_file
+    from integrity.checkpoint import load_public_key, read_checkpoints
 
     run = session()
     if export_dir is not None and bundle is not None:
         raise BadValue("give --export or --bundle, not both")
     with _audit_errors():
         given = [
-            (f"{path.name}:{index}", checkpoint)
-            for path in checkpoint_files
-            for index, checkpoint in enumerate(read_checkpoint_file(path), start=1)
+            labelled for path in checkpoint_files for labelled in read_checkpoints(path)
         ]
         key = load_public_key(public_key) if public_key is not None else None
         if bundle is not None:
@@ -211,6 +220,7 @@ def _render_report(report: Any, subject: str) -> None:
                 "checkpoints": report.checkpoints_checked,
                 "chained_from": report.chained_from,
                 "findings": [finding.to_dict() for finding in report.findings],
+                "notes": report.notes,
             }
         )
         return
@@ -223,6 +233,8 @@ def _render_report(report: Any, subject: str) -> None:
         click.echo(f"verified {subject}: {len(report.findings)} finding(s)")
         for finding in report.findings:
             click.echo(f"  {finding.line()}")
+    for note in report.notes:
+        click.echo(f"note: {note}")
     if report.chained_from:
         click.echo(
             f"note: the first {report.chained_from} events were written before "
