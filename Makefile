@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup demo test lint bench postgres browser screenshots bench-pages clean
+.PHONY: setup demo test lint bench postgres browser graphviz notetools screenshots bench-pages clean
 
 setup: $(STAMP)
 
@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-demo: setup
+demo: setup graphviz
 	$(BIN)/python -m cli.demo
 
 # PostgreSQL binaries (Debian's packages) for the throwaway test server.
@@ -25,9 +25,21 @@ postgres:
 # Headless Chromium, CJK fonts and graphviz (Debian's packages) for the page
 # tests (tests/pages) and the screenshots in docs/.
 browser:
-	@tests/support/ensure-browser.sh
+	@tests/support/ensure-packages.sh chromium=/usr/bin/chromium \
+		fonts-noto-cjk=/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc \
+		graphviz=/usr/bin/dot
 
-test: setup postgres browser
+# Graphviz's `dot` (Debian's package) for the SVG rulebook `make demo` writes.
+graphviz:
+	@tests/support/ensure-packages.sh graphviz=/usr/bin/dot
+
+# Go and its signed-note package (Debian's packages): the off-the-shelf
+# verifier the checkpoint-file test checks our notes with.
+notetools:
+	@tests/support/ensure-packages.sh golang-go=/usr/bin/go \
+		golang-golang-x-mod-dev=/usr/share/gocode/src/golang.org/x/mod/sumdb/note/note.go
+
+test: setup postgres browser notetools
 	$(BIN)/pytest
 
 lint: setup

@@ -213,7 +213,7 @@ def run_demo(db: Path = DEMO_DB) -> None:
     )  # fmt: skip
     demo.run("projections", "status", actor="manager.ono")
     demo.run("audit", "replay", actor="auditor.abe")
-    auditor_proves_the_log(demo, db)
+    auditors_files = auditor_proves_the_log(demo, db)
 
     section("Pictures: the rulebook, the manager's report, an auditor's timeline")
     pictures = [
@@ -226,22 +226,34 @@ def run_demo(db: Path = DEMO_DB) -> None:
         (db.parent / "timeline-ken.html", ["history", ken, "--format", "html"],
          "auditor.abe"),
     ]  # fmt: skip
-    written = []
     for path, args, actor in pictures:
         path.unlink(missing_ok=True)  # a picture listed below is this run's
-        if demo.run(*args, "--output", str(path), actor=actor) == 0 and path.exists():
-            written.append(path)
-    click.echo("\nWritten:\n" + "\n".join(f"  {path}" for path in written))
-    click.secho(f"\nDemo ledger: {db}", fg="green")
+        demo.run(*args, "--output", str(path), actor=actor)
+    announce([db, *auditors_files, *(path for path, _, _ in pictures)])
 
 
-def auditor_proves_the_log(demo: Demo, db: Path) -> None:
+def announce(files: list[Path]) -> None:
+    """List the files the demo wrote; exit 1 naming any that is missing or
+    empty (a demo that claims a file it did not make is a failed demo)."""
+    click.echo("\nWritten:\n" + "\n".join(f"  {path}" for path in files))
+    absent = [path for path in files if not path.is_file() or not path.stat().st_size]
+    if absent:
+        for path in absent:
+            click.secho(
+                f"demo: {path} was not written (or is empty)", fg="red", err=True
+            )
+        sys.exit(1)
+    click.secho(f"\nDemo ledger: {files[0]}", fg="green")
+
+
+def auditor_proves_the_log(demo: Demo, db: Path) -> list[Path]:
     """SPEC §8 as the auditor lives it: a signed checkpoint kept outside the
     agency, verify before and after a purge, one seeker's evidence checked
-    offline, and a tampered copy of the store caught."""
+    offline, and a tampered copy of the store caught. Returns the files it
+    wrote."""
     folder = db.parent
     key = folder / "agency-audit.key"
-    kept = folder / "auditor.checkpoints"
+    kept = folder / "auditor.checkpoint"
     bundle = folder / "aoi.evidence.json"
     for leftover in (key, key.with_name(key.name + ".pub"), kept, bundle):
         leftover.unlink(missing_ok=True)
@@ -285,10 +297,12 @@ def auditor_proves_the_log(demo: Demo, db: Path) -> None:
 
     section("Audit integrity: someone edits the database behind the ledger's back")
     tampered = folder / "tampered.db"
-    for suffix in ("", ".key"):
-        target = tampered.with_name(tampered.name + suffix)
-        target.write_bytes(db.with_name(db.name + suffix).read_bytes())
-        target.chmod(0o600)
+    for suffix in ("", ".key"):  # the key file, unless SEEKERS_MASTER_KEY is set
+        source = db.with_name(db.name + suffix)
+        if source.exists():
+            target = tampered.with_name(tampered.name + suffix)
+            target.write_bytes(source.read_bytes())
+            target.chmod(0o600)
     with sqlite3.connect(tampered) as connection:
         (rowid, state) = connection.execute(
             "SELECT rowid, state FROM stored_events WHERE topic LIKE '%Withdrawn' "
@@ -305,6 +319,7 @@ def auditor_proves_the_log(demo: Demo, db: Path) -> None:
     click.echo(f"(changed one Withdrawn event, #{rowid}, in a copy: {tampered})")
     Demo(tampered).run("audit", "verify", "--checkpoint", str(kept),
                        actor="auditor.abe")  # fmt: skip
+    return [key, key.with_name(key.name + ".pub"), kept, bundle, tampered]
 
 
 def cli_main() -> None:

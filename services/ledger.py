@@ -125,26 +125,31 @@ class SeekerLedger(Application[UUID]):
         at: str | datetime | None = None,
         seeker_id: UUID | None = None,
     ) -> Outcome:
-        occurred_at = self._business_time(at, policy, not_before=None)
-        personal = _registration_personal_data(name, email, birth_date, phone)
-        if birth_date >= occurred_at.astimezone(policy.zone).date():
-            raise BadValue(f"birth date {birth_date} is not in the past")
-        if channel is not None and channel not in CHANNELS:
-            raise BadValue(f"channel must be one of {', '.join(CHANNELS)}")
-        seeker = Seeker.register(
-            occurred_at=occurred_at,
-            actor=actor,
+        seeker = new_seeker(
             policy=policy,
-            personal=personal,
+            name=name,
+            email=email,
+            birth_date=birth_date,
+            phone=phone,
             channel=channel,
             advisor=advisor,
+            actor=actor,
+            at=at,
             seeker_id=seeker_id,
+            clock=self.clock,
         )
+        return self.open_account(seeker)
+
+    def open_account(self, seeker: Seeker) -> Outcome:
+        """Store a new account made by ``new_seeker``: its data key, its
+        email in the blind index (one live account per email and policy),
+        its ``Registered`` event."""
         earlier = self.previous_outcome(before_save=True)
         if earlier is not None:
             return earlier
+        assert seeker.personal is not None and seeker.personal.email is not None
         vault = self._require_vault()
-        self._claim_email(vault, policy, email, seeker.id)
+        self._claim_email(vault, seeker.policy, seeker.personal.email, seeker.id)
         try:
             vault.create_key(seeker.id)
             with self._request_result(str(seeker.id)):
@@ -616,17 +621,63 @@ class SeekerLedger(Application[UUID]):
     def _business_time(
         self, at: str | datetime | None, policy: Policy, *, not_before: datetime | None
     ) -> datetime:
-        now = self.clock()
-        if at is None:
-            occurred_at = now
-        elif isinstance(at, datetime):
-            occurred_at = at
-        else:
-            occurred_at = parse_instant(at, policy.zone)
-        check_business_time(
-            occurred_at, not_before=not_before, now=now, zone=policy.zone
-        )
-        return occurred_at
+        return business_time(at, policy, not_before=not_before, now=self.clock())
+
+
+def business_time(
+    at: str | datetime | None,
+    policy: Policy,
+    *,
+    not_before: datetime | None,
+    now: datetime,
+) -> datetime:
+    """``--at`` as an instant: now when not given, a text in the policy's
+    zone, never before ``not_before`` nor in the future."""
+    if at is None:
+        occurred_at = now
+    elif isinstance(at, datetime):
+        occurred_at = at
+    else:
+        occurred_at = parse_instant(at, policy.zone)
+    check_business_time(occurred_at, not_before=not_before, now=now, zone=policy.zone)
+    return occurred_at
+
+
+def new_seeker(
+    *,
+    policy: Policy,
+    name: str,
+    email: str,
+    birth_date: date,
+    phone: str | None,
+    channel: str | None,
+    advisor: str | None,
+    actor: str,
+    at: str | datetime | None = None,
+    seeker_id: UUID | None = None,
+    clock: Callable[[], datetime] = utcnow,
+) -> Seeker:
+    """A new account, checked by every value and rule that needs no store.
+
+    Separate from ``SeekerLedger.open_account`` so that a registration that
+    fails validation or the policy's rules is refused before a store is
+    opened: on a path with no store yet, nothing is created.
+    """
+    occurred_at = business_time(at, policy, not_before=None, now=clock())
+    personal = _registration_personal_data(name, email, birth_date, phone)
+    if birth_date >= occurred_at.astimezone(policy.zone).date():
+        raise BadValue(f"birth date {birth_date} is not in the past")
+    if channel is not None and channel not in CHANNELS:
+        raise BadValue(f"channel must be one of {', '.join(CHANNELS)}")
+    return Seeker.register(
+        occurred_at=occurred_at,
+        actor=actor,
+        policy=policy,
+        personal=personal,
+        channel=channel,
+        advisor=advisor,
+        seeker_id=seeker_id,
+    )
 
 
 def _current_request_id() -> str | None:

@@ -7,6 +7,7 @@ cannot be read), so the rules of an import live in one testable place.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
@@ -85,16 +86,27 @@ def import_command(file: str, file_format: str | None, dry_run: bool) -> None:
     lines = read_csv(text) if kind == "csv" else read_jsonl(text.splitlines())
     config = run.config
     missing = config.sqlite_path is not None and not config.sqlite_path.exists()
-    ledger = None if dry_run and missing else run.ledger(create=True)
-    with LineProgress("import", len(lines), enabled=not run.json) as bar:
-        report = run.call(
-            import_records,
-            ledger,
-            lines,
-            actor_default=run.actor if kind == "csv" else None,
-            dry_run=dry_run,
-            progress=bar,
+    actor_default = run.actor if kind == "csv" else None
+    report = None
+    if missing and not dry_run:
+        # No store yet: a file with nothing to write (every line rejected)
+        # creates none.
+        preview = run.call(
+            import_records, None, lines, actor_default=actor_default, dry_run=True
         )
+        if not preview.events:
+            report = replace(preview, dry_run=False)
+    if report is None:
+        ledger = None if dry_run and missing else run.ledger(create=True)
+        with LineProgress("import", len(lines), enabled=not run.json) as bar:
+            report = run.call(
+                import_records,
+                ledger,
+                lines,
+                actor_default=actor_default,
+                dry_run=dry_run,
+                progress=bar,
+            )
     if report.events and not dry_run:
         run.catch_up()
     for rejection in report.rejections:

@@ -42,22 +42,24 @@ def register(
     at: str | None,
 ) -> None:
     """Open a new account; prints its id."""
+    from services.ledger import new_seeker
+
     run = session()
-    policy = load_policy(policy_name)
-    born = parse_date(birth_date)
-    ledger = run.ledger(create=True)
-    outcome = run.record(
-        ledger.register,
-        policy=policy,
+    # Every check that needs no store comes first: a registration refused
+    # on a path with no store yet creates nothing there.
+    seeker = new_seeker(
+        policy=load_policy(policy_name),
         name=name,
         email=email,
-        birth_date=born,
+        birth_date=parse_date(birth_date),
         phone=phone,
         channel=channel,
         advisor=advisor,
         actor=run.actor,
         at=at,
     )
+    ledger = run.ledger(create=True)
+    outcome = run.record(ledger.open_account, seeker=seeker)
     emit_outcome(outcome, as_json=run.json)
 
 

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 import click
 
-from cli.commands.common import session
+from cli.commands.common import Seconds, session
 from cli.output import emit_json, table
 from cli.progress import ProgressLine
 from domain.errors import BadValue
@@ -23,9 +23,11 @@ from services.sweep import finish_erasures
 from services.sweep import sweep as run_sweep
 
 SWEEP_ZONE = ZoneInfo("Asia/Tokyo")
+"""A date alone given to ``sweep --at`` means 00:00 here (the presets' zone)."""
 MAX_SIMULATED = 2_000_000
 """A simulation larger than any agency (and than a day's patience)."""
-"""A date alone given to ``sweep --at`` means 00:00 here (the presets' zone)."""
+POLL_SECONDS = (0.05, 3600.0)
+"""``projections run --poll``: from a busy loop's sane floor to an hour."""
 
 
 @click.command()
@@ -275,7 +277,13 @@ def rebuild(name: str | None, batch_size: int) -> None:
 
 
 @projections.command(name="run")
-@click.option("--poll", default=1.0, show_default=True, help="Seconds (SQLite only).")
+@click.option(
+    "--poll",
+    type=Seconds(POLL_SECONDS[0], POLL_SECONDS[1]),
+    default=1.0,
+    show_default=True,
+    help="Seconds between looks at the log (SQLite only).",
+)
 def run_live(poll: float) -> None:
     """Follow the log live until Ctrl-C or SIGTERM (PostgreSQL: subscription)."""
     run = session()

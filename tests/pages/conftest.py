@@ -22,8 +22,7 @@ if TYPE_CHECKING:
 def browser() -> Iterator[Browser]:
     if not os.path.exists(CHROMIUM):
         pytest.fail(
-            f"{CHROMIUM} is missing: run `make browser` "
-            "(tests/support/ensure-browser.sh)",
+            f"{CHROMIUM} is missing: run `make browser`",
             pytrace=False,
         )
     with chromium() as launched:

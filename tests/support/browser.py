@@ -1,8 +1,8 @@
 """Open a page file in headless Chromium the way a reader with no network would.
 
-Debian's ``/usr/bin/chromium`` (installed by ``tests/support/ensure-browser.sh``)
-is driven by Playwright for Python through ``executable_path``, so no browser
-build is ever downloaded (``playwright install`` is never run). Every request
+Debian's ``/usr/bin/chromium`` (installed by ``make browser``) is driven by
+Playwright for Python through ``executable_path``, so no browser build is
+ever downloaded (``playwright install`` is never run). Every request
 the page makes is intercepted: the page file itself is served, anything else
 is aborted and recorded, so a page that would reach for a CDN, a web font or
 an image fails its test even though the machine has no network anyway.
