@@ -12,7 +12,8 @@ from adapters.storage import StorageConfig
 from domain.errors import StorageError
 
 PROBE_TIMEOUT_SECONDS = 3
-SCHEMA_VERSION = 3  # 2: the audit integrity tables; 3: fewer account indexes
+SCHEMA_VERSION = 4  # 2: the audit integrity tables; 3: fewer account indexes;
+# 4: the principal of each chain row, stamped by a trigger
 SCHEMA_MARKER = "seekers_schema"
 SCHEMA_LOCK = 0x5EE4E25  # any constant: the advisory lock guarding schema setup
 _PROBLEMS = (

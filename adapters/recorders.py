@@ -30,7 +30,7 @@ from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor
 from adapters import requests
 from domain.effects import EFFECTS
 from domain.rules import ACCOUNT
-from integrity.store import Appender, Sql, StoredRecord, schema
+from integrity.store import Appender, Sql, StoredRecord, add_principal_column, schema
 from privacy.erasure import erase_in_transaction
 
 InlineHook = Callable[[Any, Sequence[StoredEvent], Sequence[int]], None]
@@ -97,6 +97,7 @@ class ChainingSQLiteRecorder(InsertHooks, SQLiteApplicationRecorder):
         with self.datastore.transaction(commit=True) as cursor:
             for statement in [*schema(False), *requests.schema(False)]:
                 cursor.execute(statement)
+            add_principal_column(cursor)
 
     def _insert_events(
         self,

@@ -88,18 +88,34 @@ def account_view(seeker: Seeker) -> dict[str, Any]:
     }
 
 
-def history_entry_view(entry: HistoryEntry, zone: ZoneInfo) -> dict[str, Any]:
+def history_entry_view(
+    entry: HistoryEntry, zone: ZoneInfo, *, database_logins: bool = False
+) -> dict[str, Any]:
+    """``database_logins``: the store authenticates who writes (PostgreSQL's
+    logins), so a known principal is verified; SQLite's OS user is not."""
     return {
         "version": entry.version,
         "type": entry.type,
         "occurred_at": iso(entry.occurred_at, zone),
         "recorded_at": iso(entry.recorded_at, zone),
         "actor": entry.actor,
+        "principal": entry.principal,
+        "principal_verified": database_logins and entry.principal is not None,
         "from_state": entry.from_state,
         "to_state": entry.to_state,
         "backdated": entry.backdated,
         **plain(entry.details, zone),
     }
+
+
+def actor_text(entry: dict[str, Any]) -> str:
+    """Who did it, as ``history`` prints it: the actor, and the login that
+    recorded it when that is someone else (``suzuki (via login portal)``)."""
+    actor: str = entry["actor"]
+    principal = entry.get("principal")
+    if principal is None:
+        return f"{actor} (login unknown)"
+    return actor if principal == actor else f"{actor} (via login {principal})"
 
 
 HISTORY_COLUMNS = frozenset(
@@ -109,6 +125,8 @@ HISTORY_COLUMNS = frozenset(
         "occurred_at",
         "recorded_at",
         "actor",
+        "principal",
+        "principal_verified",
         "from_state",
         "to_state",
         "backdated",

@@ -37,6 +37,9 @@ class HistoryEntry:
     from_state: str | None
     to_state: str
     details: dict[str, Any] = field(default_factory=dict)
+    principal: str | None = None
+    """The login that wrote the event, as the store recorded it (``None``:
+    unknown, written before principals existed)."""
 
     @property
     def backdated(self) -> bool:

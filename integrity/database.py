@@ -24,6 +24,7 @@ from domain.policy import Policies
 from domain.replay import Violation, replay_violations
 from integrity.chaining import ChainedLog
 from integrity.checkpoint import Checkpoint, sign, signed_by
+from integrity.evidence import FORMAT as EVIDENCE_FORMAT
 from integrity.merkle import inclusion_proof, root_at
 from integrity.store import (
     Appender,
@@ -171,7 +172,8 @@ class AuditLog(ChainedLog):
                 "SELECT i.leaf_index, i.notification_id, i.originator_id, "
                 "i.originator_version, i.event_digest, i.stream_hash, "
                 f"e.{nid}, {same}, e.originator_id, e.originator_version, e.topic, "
-                f"e.state FROM integrity_events i LEFT JOIN {self.events_table} e "
+                f"e.state, i.principal FROM integrity_events i "
+                f"LEFT JOIN {self.events_table} e "
                 f"ON e.{nid} = i.notification_id WHERE i.leaf_index > ? "
                 f"ORDER BY i.leaf_index LIMIT {BATCH}",
                 (after,),
@@ -191,7 +193,21 @@ class AuditLog(ChainedLog):
             f"integrity_events i WHERE i.notification_id = e.{nid}) ORDER BY e.{nid}"
         )
         return [
-            (None, n, None, None, None, None, n, False, account, version, topic, None)
+            (
+                None,
+                n,
+                None,
+                None,
+                None,
+                None,
+                n,
+                False,
+                account,
+                version,
+                topic,
+                None,
+                None,
+            )
             for n, account, version, topic in rows
         ]
 
@@ -257,20 +273,22 @@ class AuditLog(ChainedLog):
         while True:
             rows = sql.tuples(
                 "SELECT leaf_index, notification_id, originator_id, "
-                "originator_version, event_digest, stream_hash FROM integrity_events "
+                "originator_version, event_digest, stream_hash, principal "
+                "FROM integrity_events "
                 f"WHERE leaf_index > ? ORDER BY leaf_index LIMIT {BATCH}",
                 (after,),
             )
             if not rows:
                 return
-            for leaf, notification_id, account, version, digest, chained in rows:
+            for leaf, nid, account, version, digest, chained, principal in rows:
                 yield Recorded(
                     leaf,
-                    notification_id,
+                    nid,
                     account_id(account),
                     version,
                     bytes(digest),
                     bytes(chained),
+                    principal,
                 )
             after = rows[-1][0]
 
@@ -401,8 +419,8 @@ class AuditLog(ChainedLog):
         with self._reading() as sql:
             rows = sql.rows(
                 "SELECT i.leaf_index, i.notification_id, i.originator_id, "
-                "i.originator_version, i.event_digest, i.stream_hash, e.topic, "
-                f"e.state FROM integrity_events i JOIN {self.events_table} e "
+                "i.originator_version, i.event_digest, i.stream_hash, i.principal, "
+                f"e.topic, e.state FROM integrity_events i JOIN {self.events_table} e "
                 f"ON e.{sql.nid} = i.notification_id "
                 "WHERE i.originator_id = ? AND i.leaf_index < ? "
                 "ORDER BY i.originator_version",
@@ -419,6 +437,7 @@ class AuditLog(ChainedLog):
                     "state": _b64(bytes(row["state"])),
                     "event_digest": _b64(bytes(row["event_digest"])),
                     "stream_hash": _b64(bytes(row["stream_hash"])),
+                    "principal": row["principal"],
                     "leaf_index": int(row["leaf_index"]),
                     "inclusion_proof": [
                         _b64(step)
@@ -430,7 +449,7 @@ class AuditLog(ChainedLog):
                 for row in rows
             ]
         return {
-            "format": "seekers-evidence/1",
+            "format": EVIDENCE_FORMAT,
             "account": str(seeker_id),
             "origin": checkpoint.origin,
             "checkpoint": checkpoint.text(),
@@ -568,18 +587,6 @@ def _with_unchained(
         yield merged
     if waiting:
         yield waiting[::-1]
-
-
-def recorded_of(row: dict[str, Any]) -> Recorded:
-    originator = row["originator_id"]
-    return Recorded(
-        leaf_index=int(row["leaf_index"]),
-        notification_id=int(row["notification_id"]),
-        originator_id=account_id(str(originator)),
-        originator_version=int(row["originator_version"]),
-        event_digest=bytes(row["event_digest"]),
-        stream_hash=bytes(row["stream_hash"]),
-    )
 
 
 def _stored_event(record: StoredRecord) -> Any:

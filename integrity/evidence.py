@@ -29,7 +29,10 @@ from integrity.checkpoint import (
 from integrity.merkle import leaf_hash, verify_inclusion
 from integrity.verify import Finding, Report
 
-FORMAT = "seekers-evidence/1"
+FORMAT = "seekers-evidence/2"
+"""2: each event has its ``principal`` (``docs/integrity.md``)."""
+READABLE_FORMATS = ("seekers-evidence/1", FORMAT)
+"""Bundles this version verifies (1: written before principals existed)."""
 
 
 class BundleError(ValueError):
@@ -43,7 +46,7 @@ def read_bundle(path: Path) -> dict[str, Any]:
         raise BundleError(f"{path}: no such file") from None
     except (OSError, UnicodeDecodeError, ValueError):
         raise BundleError(f"{path}: not an evidence bundle (not JSON)") from None
-    if not isinstance(document, dict) or document.get("format") != FORMAT:
+    if not isinstance(document, dict) or document.get("format") not in READABLE_FORMATS:
         raise BundleError(f"{path}: not a Seeker Ledger evidence bundle")
     return document
 
@@ -101,6 +104,9 @@ def verify_bundle(
                 for step in entry["inclusion_proof"]
             ]
             topic = str(entry["topic"])
+            principal = entry.get("principal")
+            if principal is not None and not isinstance(principal, str):
+                raise TypeError("principal is not text")
         except (KeyError, TypeError, ValueError, binascii.Error):
             add(Finding("altered", "unreadable entry", str(account), expected_version))
             continue
@@ -116,11 +122,11 @@ def verify_bundle(
         digest = event_digest(topic, state)
         if digest != recorded_digest:
             add(Finding("altered", "stored bytes differ from what was chained", *where))
-        chained = stream_hash(previous, account, version, digest)
+        chained = stream_hash(previous, account, version, digest, principal)
         if chained != recorded_hash:
             add(Finding("altered", "stream chain broken", *where))
         previous = recorded_hash
-        leaf = leaf_hash(leaf_data(notification_id, recorded_hash))
+        leaf = leaf_hash(leaf_data(notification_id, recorded_hash, principal))
         if not verify_inclusion(leaf, index, checkpoint.size, proof, checkpoint.root):
             add(
                 Finding(

@@ -2,7 +2,8 @@
 
 ``DIR/events.jsonl`` has one stored event a line, in log order: its ids,
 version, topic, times, the stored state as base64 (personal data still
-sealed), its event digest, stream hash and leaf index. ``DIR/manifest.json``
+sealed), its event digest, stream hash, leaf index and principal (who wrote
+it; ``null`` for an event chained before principals existed). ``DIR/manifest.json``
 has the count, the first and last notification ids, the tree size and root,
 the store's origin, the latest checkpoint and the SHA-256 of the events file.
 ``verify_export`` runs the same verifier as the database check over them.
@@ -25,7 +26,10 @@ from integrity.verify import Expected, Finding, Recorded, Report, verify_log
 
 EVENTS = "events.jsonl"
 MANIFEST = "manifest.json"
-FORMAT = "seekers-export/1"
+FORMAT = "seekers-export/2"
+"""2: each line has its ``principal`` (``docs/integrity.md``)."""
+READABLE_FORMATS = ("seekers-export/1", FORMAT)
+"""Exports this version verifies (1: written before principals existed)."""
 
 
 class ExportError(ValueError):
@@ -53,6 +57,7 @@ def export_line(record: StoredRecord, recorded: Recorded) -> str:
             "event_digest": base64.b64encode(recorded.event_digest).decode("ascii"),
             "stream_hash": base64.b64encode(recorded.stream_hash).decode("ascii"),
             "leaf_index": recorded.leaf_index,
+            "principal": recorded.principal,
         },
         ensure_ascii=False,
     )
@@ -66,7 +71,7 @@ def read_manifest(directory: Path) -> dict[str, Any]:
         raise ExportError(f"{directory}: no {MANIFEST} (not an export)") from None
     except (OSError, UnicodeDecodeError, ValueError) as error:
         raise ExportError(f"{path}: unreadable ({error})") from None
-    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
+    if not isinstance(manifest, dict) or manifest.get("format") not in READABLE_FORMATS:
         raise ExportError(f"{path}: not a Seeker Ledger export manifest")
     return manifest
 
@@ -145,8 +150,15 @@ def _lines(
                     originator_version=record.originator_version,
                     event_digest=base64.b64decode(line["event_digest"], validate=True),
                     stream_hash=base64.b64decode(line["stream_hash"], validate=True),
+                    principal=_principal(line.get("principal")),
                 )
             except (ValueError, KeyError, TypeError, binascii.Error):
                 findings.append(Finding("export", f"line {number} is not an event"))
                 continue
             yield record, recorded
+
+
+def _principal(value: Any) -> str | None:
+    if value is None or isinstance(value, str):
+        return value
+    raise TypeError("principal is not text")

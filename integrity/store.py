@@ -17,6 +17,8 @@ concurrent commands can never fork it.
 
 from __future__ import annotations
 
+import getpass
+import os
 import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -49,7 +51,8 @@ def schema(postgres: bool) -> list[str]:
             originator_id TEXT NOT NULL,
             originator_version {big} NOT NULL,
             event_digest {blob} NOT NULL,
-            stream_hash {blob} NOT NULL
+            stream_hash {blob} NOT NULL,
+            principal TEXT
         )""",
         "CREATE INDEX IF NOT EXISTS integrity_events_stream "
         "ON integrity_events (originator_id, originator_version)",
@@ -74,7 +77,43 @@ def schema(postgres: bool) -> list[str]:
             issued_at TEXT NOT NULL,
             text TEXT NOT NULL
         )""",
+        *(_POSTGRES_PRINCIPAL if postgres else []),
     ]
+
+
+_POSTGRES_PRINCIPAL = [
+    # Stores chained before principals existed (format-1 rows keep NULL).
+    "ALTER TABLE integrity_events ADD COLUMN IF NOT EXISTS principal TEXT",
+    # The database, not the client, says who wrote each row: whatever an
+    # INSERT sends, the row gets the session's login.
+    """CREATE OR REPLACE FUNCTION seekers_stamp_principal() RETURNS trigger
+        LANGUAGE plpgsql AS $$
+        BEGIN
+            NEW.principal := session_user;
+            RETURN NEW;
+        END $$""",
+    "CREATE OR REPLACE TRIGGER integrity_events_principal "
+    "BEFORE INSERT ON integrity_events "
+    "FOR EACH ROW EXECUTE FUNCTION seekers_stamp_principal()",
+]
+
+
+def add_principal_column(cursor: RawCursor) -> None:
+    """SQLite: give a table made before principals existed its column
+    (SQLite's ``ADD COLUMN`` has no ``IF NOT EXISTS``)."""
+    cursor.execute("PRAGMA table_info(integrity_events)")
+    if "principal" not in {row[1] for row in cursor.fetchall()}:
+        cursor.execute("ALTER TABLE integrity_events ADD COLUMN principal TEXT")
+
+
+@lru_cache(maxsize=1)
+def os_principal() -> str:
+    """Who writes to a SQLite store: the operating-system user (SQLite has
+    no logins, so this is recorded but not database-authenticated)."""
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no user name in the environment or passwd
+        return f"uid:{os.getuid()}"
 
 
 class Sql:
@@ -195,37 +234,55 @@ class Appender:
         self.events_table = events_table
 
     def append(self, records: Sequence[StoredRecord]) -> None:
-        state, previous = self._read(records)
+        state, previous, principal = self._read(records)
         if state is None:
             first = records[0].notification_id if records else None
-            state = self._start(before=first)
+            state = self._start(before=first, principal=principal)
             previous = None
-        self._append(state, records, previous)
+        self._append(state, records, principal, previous)
 
     def _read(
         self, records: Sequence[StoredRecord]
-    ) -> tuple[TreeState | None, dict[tuple[UUID, int], bytes] | None]:
-        """The tree's state and, when the batch continues one stream (a
+    ) -> tuple[TreeState | None, dict[tuple[UUID, int], bytes] | None, str]:
+        """The tree's state, the principal writing (PostgreSQL: the
+        session's login, as the trigger will stamp it; SQLite: the
+        operating-system user) and, when the batch continues one stream (a
         command), that stream's last hash: one statement on the command path.
         ``None`` for the hashes means "look them up" (several streams)."""
+        who = ", session_user AS principal" if self.sql.postgres else ""
         streams = {record.originator_id for record in records}
+        hashes: dict[tuple[UUID, int], bytes] | None = None
         if len(streams) != 1:
-            return read_state(self.sql), None
-        account = records[0].originator_id
-        version = records[0].originator_version - 1  # a batch is in version order
-        rows = self.sql.rows(
-            f"SELECT {_STATE_COLUMNS}, (SELECT stream_hash FROM integrity_events "
-            "WHERE originator_id = ? AND originator_version = ?) AS previous "
-            "FROM integrity_state WHERE id = 1",
-            (str(account), version),
-        )
+            rows = self.sql.rows(
+                f"SELECT {_STATE_COLUMNS}{who} FROM integrity_state WHERE id = 1"
+            )
+        else:
+            account = records[0].originator_id
+            version = records[0].originator_version - 1  # a batch is in order
+            rows = self.sql.rows(
+                f"SELECT {_STATE_COLUMNS}{who}, (SELECT stream_hash FROM "
+                "integrity_events WHERE originator_id = ? AND originator_version = ?)"
+                " AS previous FROM integrity_state WHERE id = 1",
+                (str(account), version),
+            )
+            if rows:
+                previous = rows[0]["previous"]
+                hashes = (
+                    {} if previous is None else {(account, version): bytes(previous)}
+                )
         if not rows:
-            return None, None
-        previous = rows[0]["previous"]
-        hashes = {} if previous is None else {(account, version): bytes(previous)}
-        return _state_of(rows[0]), hashes
+            return None, None, self._principal()
+        principal = rows[0]["principal"] if self.sql.postgres else os_principal()
+        return _state_of(rows[0]), hashes, principal
 
-    def _start(self, *, before: int | None) -> TreeState:
+    def _principal(self) -> str:
+        if self.sql.postgres:
+            return str(
+                self.sql.rows("SELECT session_user AS principal")[0]["principal"]
+            )
+        return os_principal()
+
+    def _start(self, *, before: int | None, principal: str) -> TreeState:
         """The first chained write of a store: chain every event already
         there (a store written before chains existed), then begin."""
         now = datetime.now(UTC).isoformat(timespec="seconds")
@@ -233,7 +290,7 @@ class Appender:
         state = TreeState(origin, 0, CompactRange.from_nodes(0, []), 0, now)
         existing = 0
         for batch in self._existing(before):
-            state = self._append(state, batch)
+            state = self._append(state, batch, principal)
             existing += len(batch)
         state = TreeState(origin, state.size, state.frontier, existing, now)
         self.sql.run(
@@ -268,6 +325,7 @@ class Appender:
         self,
         state: TreeState,
         records: Sequence[StoredRecord],
+        principal: str,
         previous: dict[tuple[UUID, int], bytes] | None = None,
     ) -> TreeState:
         if not records:
@@ -285,7 +343,7 @@ class Appender:
             if prev is None:
                 prev = GENESIS  # a stream whose start is not chained (corrupt store)
             chained = stream_hash(
-                prev, record.originator_id, record.originator_version, digest
+                prev, record.originator_id, record.originator_version, digest, principal
             )
             previous[(record.originator_id, record.originator_version)] = chained
             rows.append(
@@ -296,11 +354,11 @@ class Appender:
                     record.originator_version,
                     digest,
                     chained,
+                    principal,
                 )
             )
-            nodes.extend(
-                frontier.append(leaf_hash(leaf_data(record.notification_id, chained)))
-            )
+            leaf = leaf_data(record.notification_id, chained, principal)
+            nodes.extend(frontier.append(leaf_hash(leaf)))
             size += 1
         self._write(rows, nodes, size, b"".join(frontier.to_nodes()))
         return TreeState(
@@ -321,13 +379,14 @@ class Appender:
         a trip; SQLite runs statements in-process, so three plain ones.
         """
         if self.sql.postgres:
-            columns = list(zip(*rows, strict=True)) if rows else [()] * 6
+            columns = list(zip(*rows, strict=True)) if rows else [()] * 7
             tree = list(zip(*nodes, strict=True)) if nodes else [()] * 3
             self.sql.run(
                 "WITH leaves AS (INSERT INTO integrity_events (leaf_index, "
                 "notification_id, originator_id, originator_version, event_digest, "
-                "stream_hash) SELECT * FROM unnest(?::bigint[], ?::bigint[], "
-                "?::text[], ?::bigint[], ?::bytea[], ?::bytea[])), "
+                "stream_hash, principal) SELECT * FROM unnest(?::bigint[], "
+                "?::bigint[], ?::text[], ?::bigint[], ?::bytea[], ?::bytea[], "
+                "?::text[])), "
                 "subtrees AS (INSERT INTO integrity_nodes (level, idx, hash) "
                 "SELECT * FROM unnest(?::int[], ?::bigint[], ?::bytea[])) "
                 "UPDATE integrity_state SET size = ?, frontier = ? WHERE id = 1",
@@ -336,7 +395,8 @@ class Appender:
             return
         self.sql.many(
             "INSERT INTO integrity_events (leaf_index, notification_id, originator_id, "
-            "originator_version, event_digest, stream_hash) VALUES (?, ?, ?, ?, ?, ?)",
+            "originator_version, event_digest, stream_hash, principal) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
             rows,
         )
         self.sql.many(

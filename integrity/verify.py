@@ -74,6 +74,8 @@ class Recorded:
     originator_version: int
     event_digest: bytes
     stream_hash: bytes
+    principal: str | None = None
+    """Who wrote it (``None``: a format-1 row, from before principals)."""
 
 
 @dataclass(frozen=True)
@@ -119,8 +121,9 @@ Row = tuple[Any, ...]
 (leaf index, notification id, account, version, event digest, stream hash)
 beside the stored event with that notification id (its notification id,
 whether its account is the row's, its account, version, topic and stored
-bytes), the event's columns ``None`` when it is gone. A stored event with no
-integrity row has ``None`` for the row's columns but the notification id."""
+bytes), the event's columns ``None`` when it is gone, then the integrity
+row's principal. A stored event with no integrity row has ``None`` for the
+row's columns but the notification id."""
 
 
 def verify_log(
@@ -150,13 +153,13 @@ def _pages(
             page.append(
                 (None, event.notification_id, None, None, None, None,
                  event.notification_id, False, event.originator_id,
-                 event.originator_version, event.topic, event.state)
+                 event.originator_version, event.topic, event.state, None)
             )  # fmt: skip
         elif event is None:
             page.append(
                 (row.leaf_index, row.notification_id, row.originator_id,
                  row.originator_version, row.event_digest, row.stream_hash,
-                 None, None, None, None, None, None)
+                 None, None, None, None, None, None, row.principal)
             )  # fmt: skip
         else:
             page.append(
@@ -164,7 +167,7 @@ def _pages(
                  row.originator_version, row.event_digest, row.stream_hash,
                  event.notification_id, event.originator_id == row.originator_id,
                  event.originator_id, event.originator_version, event.topic,
-                 event.state)
+                 event.state, row.principal)
             )  # fmt: skip
         if len(page) >= size:
             yield page
@@ -215,7 +218,7 @@ def verify_rows(
         for row in page:
             (leaf, nid, stored_account, version, chained_digest, chained,
              event_nid, same_account, event_account, event_version, topic,
-             state) = row  # fmt: skip
+             state, principal) = row  # fmt: skip
             if leaf is None:
                 event_id = _uuid(event_account)
                 add(
@@ -292,16 +295,26 @@ def verify_rows(
                     mismatched.append(
                         (
                             Recorded(
-                                leaf, nid, account, version, chained_digest, chained
+                                leaf,
+                                nid,
+                                account,
+                                version,
+                                chained_digest,
+                                chained,
+                                principal,
                             ),
                             digest,
                         )
                     )
-                elif stream_hash(previous, account, version, digest) != chained:
+                elif (
+                    stream_hash(previous, account, version, digest, principal)
+                    != chained
+                ):
                     add(
                         Finding(
                             "altered",
-                            "stream chain broken (the chain entry was rewritten)",
+                            "stream chain broken (the chain entry or its "
+                            "principal was rewritten)",
                             str(account),
                             version,
                             nid,
@@ -310,7 +323,7 @@ def verify_rows(
                 if topic in watch:
                     watched.add(str(_uuid(event_account)))
             last_hash[key] = chained
-            node = leaf_hash(leaf_data(nid, chained))
+            node = leaf_hash(leaf_data(nid, chained, principal))
             index = size
             while index & 1:
                 node = node_hash(frontier.pop(), node)

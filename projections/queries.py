@@ -549,9 +549,18 @@ def audit_history(
     from domain.history import HistoryEntry
 
     zone = ZoneInfo(timezone)
+    # Who wrote each event is the chain's (``integrity_events.principal``,
+    # stamped by the database on PostgreSQL), not the projection's: unknown
+    # for events written before principals existed or before the store was
+    # first chained.
     rows = view.query(
-        "SELECT version, type, occurred_at, recorded_at, actor, from_state, "
-        "to_state, details FROM audit_trail WHERE account = ? ORDER BY version",
+        "SELECT t.version, t.type, t.occurred_at, t.recorded_at, t.actor, "
+        "t.from_state, t.to_state, t.details, CASE WHEN i.leaf_index < "
+        "(SELECT chained_from FROM integrity_state WHERE id = 1) THEN NULL "
+        "ELSE i.principal END AS principal FROM audit_trail t "
+        "LEFT JOIN integrity_events i ON i.originator_id = t.account "
+        "AND i.originator_version = t.version "
+        "WHERE t.account = ? ORDER BY t.version",
         (str(seeker_id),),
     )
     if not rows:
@@ -574,6 +583,7 @@ def audit_history(
                 occurred_at=occurred_at,
                 recorded_at=recorded_at,
                 actor=row["actor"],
+                principal=row["principal"],
                 from_state=row["from_state"],
                 to_state=row["to_state"],
                 details={

@@ -30,8 +30,9 @@ from tests.support.postgres_server import (  # noqa: E402
 # a test that takes `pg_url` runs once, on a fresh PostgreSQL database.
 #
 # The PostgreSQL server is the one named by SEEKERS_TEST_POSTGRES_URL (its
-# role must be allowed to create databases), or else a throwaway server this
-# test run starts (tests/support/postgres_server.py) and kills at the end.
+# role must be allowed to create databases and roles), or else a throwaway
+# server this test run starts (tests/support/postgres_server.py) and kills at
+# the end.
 # If no server can be had, PostgreSQL tests are skipped locally; under CI
 # (CI=true or CI=1) they fail instead, and any skipped test fails the run.
 # ============================================================================

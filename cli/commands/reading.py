@@ -12,7 +12,7 @@ import click
 from cli.commands.common import seeker_argument, session
 from cli.output import emit_account, emit_json, short_time, table
 from cli.session import parse_seeker_id
-from cli.views import details_text, history_entry_view, policy_view
+from cli.views import actor_text, details_text, history_entry_view, policy_view
 from domain.errors import SeekerNotFound
 from domain.policy import PRESETS
 from domain.rules import account_rules, application_rules
@@ -87,7 +87,8 @@ def history(
     if not entries:
         raise SeekerNotFound(f"{seeker_id} (nothing recorded by then)")
     tz = ZoneInfo(timezone)
-    views = [history_entry_view(entry, tz) for entry in entries]
+    logins = run.config.kind == "postgresql"
+    views = [history_entry_view(entry, tz, database_logins=logins) for entry in entries]
     if output_format == "html":
         _timeline(seeker_id, views, timezone, as_of, known_at, target)
         return
@@ -99,7 +100,7 @@ def history(
             v["version"],
             short_time(v["occurred_at"]) + (" *" if v["backdated"] else ""),
             short_time(v["recorded_at"]),
-            v["actor"],
+            actor_text(v),
             v["type"],
             f"{v['from_state'] or '-'} → {v['to_state']}",
             details_text(v),

@@ -458,7 +458,7 @@ class ThrowawayPostgres:
     def _create_role_and_database(self) -> None:
         with self.admin_connection() as conn:
             conn.execute(
-                sql.SQL("CREATE ROLE {} LOGIN CREATEDB PASSWORD {}").format(
+                sql.SQL("CREATE ROLE {} LOGIN CREATEDB CREATEROLE PASSWORD {}").format(
                     sql.Identifier(ROLE), sql.Literal(PASSWORD)
                 )
             )

@@ -104,9 +104,15 @@ def test_every_proof_verifies_and_no_flipped_byte_does(
         return bytes(rows[0]["hash"])
 
     leaves = [
-        leaf_hash(leaf_data(int(row["notification_id"]), bytes(row["stream_hash"])))
+        leaf_hash(
+            leaf_data(
+                int(row["notification_id"]),
+                bytes(row["stream_hash"]),
+                row["principal"],
+            )
+        )
         for row in sql.rows(
-            "SELECT notification_id, stream_hash FROM integrity_events "
+            "SELECT notification_id, stream_hash, principal FROM integrity_events "
             "ORDER BY leaf_index"
         )
     ]
