@@ -3,11 +3,13 @@ create the schema once, one process at a time."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 
 import psycopg
 
+from adapters.roles import ACCESS_QUERY, Access, access_of
 from adapters.storage import StorageConfig
 from domain.errors import StorageError
 
@@ -54,28 +56,55 @@ def connect(config: StorageConfig) -> psycopg.Connection[tuple[object, ...]]:
         raise StorageError(f"{config.safe_url}: {problem}") from None
 
 
+@dataclass(frozen=True)
+class Opening:
+    """What the first look at a store decided: whether this process creates
+    the schema, and who the login is there (``adapters.roles.Access``)."""
+
+    creating: bool
+    access: Access
+
+
 @contextmanager
-def schema_lock(config: StorageConfig) -> Iterator[bool]:
+def schema_lock(
+    config: StorageConfig,
+    *,
+    migrate: bool = False,
+    authorize: Callable[[Access], None] = lambda access: None,
+) -> Iterator[Opening]:
     """Yields whether this process must create the schema (tables, functions,
-    indexes); if so, it holds an advisory lock until done and marks it done.
+    indexes), and the login's access; when creating, it holds an advisory
+    lock until done and marks it done.
 
     Every command used to re-run the library's ``CREATE ... IF NOT EXISTS``
     and ``CREATE OR REPLACE FUNCTION``; two commands starting together then
     failed with "tuple concurrently updated". Now the first run creates the
-    schema under the lock and later runs skip it.
+    schema under the lock and later runs skip it. Only the store's owner
+    creates or upgrades it (the first run, or ``seekers migrate``): any other
+    login finds it ready or is told to ask the owner, and never runs DDL.
+    ``migrate`` runs the (idempotent) set-up even when the schema is ready.
+    ``authorize`` sees the login's access first and may refuse the command.
     """
     connection = connect(config)
     try:
-        if _schema_ready(connection):
+        access = access_of(connection.execute(ACCESS_QUERY).fetchone())
+        authorize(access)
+        if _schema_ready(connection) and not migrate:
             connection.close()  # a CLI run holds the pool's two, no more
-            yield False
+            yield Opening(False, access)
             return
+        if not access.owner:
+            raise StorageError(
+                f"{config.safe_url}: the schema is missing or older than this "
+                f"version (schema {SCHEMA_VERSION}), and login {access.login!r} "
+                "does not own the store: the owner runs 'seekers migrate'"
+            )
         connection.execute("SELECT pg_advisory_lock(%s)", (SCHEMA_LOCK,))
         try:
-            if _schema_ready(connection):  # another process made it meanwhile
-                yield False
+            if _schema_ready(connection) and not migrate:  # made meanwhile
+                yield Opening(False, access)
                 return
-            yield True
+            yield Opening(True, access)
             connection.execute(
                 f"CREATE TABLE IF NOT EXISTS {SCHEMA_MARKER} (version INTEGER NOT NULL)"
             )

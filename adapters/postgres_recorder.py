@@ -30,10 +30,15 @@ from integrity.store import Sql, schema
 
 class ChainingPostgresRecorder(InsertHooks, PostgresApplicationRecorder):
     def create_table(self) -> None:
+        from adapters.roles import functions
+        from domain.seeker import final_event_topics
+
         super().create_table()
         with self.datastore.transaction(commit=True) as cursor:
             for statement in [*schema(True), *requests.schema(True)]:
                 cursor.execute(statement)  # type: ignore[arg-type,unused-ignore]
+            for function in functions(sorted(final_event_topics())):
+                cursor.execute(function)
 
     @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
     def insert_events(

@@ -10,6 +10,7 @@ import click
 from domain.errors import (
     BadValue,
     Conflict,
+    Forbidden,
     NotFound,
     Refused,
     SeekerLedgerError,
@@ -21,6 +22,7 @@ NOT_FOUND = 3
 REFUSED = 4
 CONFLICT = 5
 STORAGE = 6
+FORBIDDEN = 7
 
 _CODES: list[tuple[type[SeekerLedgerError], int, str]] = [
     (BadValue, USAGE, "error"),
@@ -28,6 +30,7 @@ _CODES: list[tuple[type[SeekerLedgerError], int, str]] = [
     (Refused, REFUSED, "refused"),
     (Conflict, CONFLICT, "conflict"),
     (StorageError, STORAGE, "storage unavailable"),
+    (Forbidden, FORBIDDEN, "forbidden"),
 ]
 
 

@@ -141,6 +141,14 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "cli.commands.audit:audit",
         "Checks auditors run over the whole event log.",
     ),
+    "roles": (
+        "cli.commands.roles:roles",
+        "Who may run which command (PostgreSQL): roles, grants and members.",
+    ),
+    "migrate": (
+        "cli.commands.roles:migrate",
+        "Create or upgrade the store's schema (the owner; idempotent).",
+    ),
 }
 """Every command: where it lives and its one-line help. ``seekers --help``
 prints these without importing a single command module, so it starts in the

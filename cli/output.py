@@ -43,7 +43,9 @@ def account_text(view: dict[str, Any]) -> str:
         f"Seeker {view['id']}  (policy {view['policy']}, version {view['version']})",
         f"  status        {view['status']} since {short_time(view['status_since'])}",
     ]
-    if view["name"] is None:
+    if view.get("personal_sealed"):
+        lines.append("  personal data sealed (this login may not read it)")
+    elif view["name"] is None:
         lines.append("  personal data erased")
     else:
         lines.append(f"  name          {view['name']}")

@@ -16,10 +16,11 @@ from uuid import UUID
 import click
 
 from adapters.storage import StorageConfig, lock_timeout, parse_storage_url
-from domain.errors import OutcomeUnknown, SeekerNotFound, StorageError
+from domain.errors import Forbidden, OutcomeUnknown, SeekerNotFound, StorageError
 
 if TYPE_CHECKING:
     # Imported where used: a run pays only for what its command opens.
+    from adapters.roles import Access
     from projections.reader import Readable
     from projections.runner import Projections
     from services.ledger import Outcome, SeekerLedger
@@ -67,6 +68,10 @@ class Session:
     db_url: str
     actor: str
     json: bool
+    migrating: bool = False
+    """``seekers migrate``: run the schema set-up even on a ready store."""
+    access: Access | None = None
+    """PostgreSQL: the login's roles on this store, once opened."""
     _ledger: SeekerLedger | None = field(default=None, repr=False)
     _projections: Projections | None = field(default=None, repr=False)
 
@@ -119,9 +124,9 @@ class Session:
 
     def _open_postgres(self, config: StorageConfig) -> None:
         """Open the ledger; the first run on a database creates its schema,
-        one process at a time (see ``adapters.postgres.schema_lock``)."""
+        one process at a time (see ``adapters.postgres.schema_lock``), and
+        a login whose roles do not allow this command is refused first."""
         from adapters.postgres import schema_lock
-        from privacy.key_table import create_key_tables
         from privacy.opening import vault_opener
         from projections.runner import Projections
         from services.ledger import SeekerLedger
@@ -131,27 +136,55 @@ class Session:
         others = re.sub(r"-c lock_timeout=\S+", "", os.environ.get("PGOPTIONS", ""))
         os.environ["PGOPTIONS"] = f"{others.strip()} -c lock_timeout={lock_timeout()}s"
 
-        with schema_lock(config) as creating:
+        with schema_lock(
+            config, migrate=self.migrating, authorize=self._authorize
+        ) as opening:
+            creating = opening.creating
             environment = dict(config.environment)
             if not creating:
                 environment["CREATE_TABLE"] = "no"
-            opener = vault_opener(
-                sqlite_path=None, notice=_notice, create_tables=creating
+            # A login that may not read the seekers' keys (the auditor) reads
+            # every event with its personal data still sealed.
+            opener = (
+                vault_opener(sqlite_path=None, notice=_notice, create_tables=creating)
+                if opening.access.reads_keys
+                else None
             )
             with storage_errors(config):
                 self._ledger = SeekerLedger(env=environment, vault=opener)
                 self._projections = Projections(self._ledger, create_tables=creating)
                 if creating:
-                    create_key_tables(self._ledger.factory.datastore)  # type: ignore[attr-defined]
+                    create_postgres_extras(self._ledger, migrating=self.migrating)
+
+    def _authorize(self, access: Access) -> None:
+        """Exit 7 before anything is read or written when the login's roles
+        do not allow this command (SPEC §9)."""
+        self.access = access
+        command = self.command_name()
+        if command is not None and not access.may(command):
+            raise Forbidden(
+                f"login {access.login!r} may not {command} "
+                f"(needs {access.needs(command)})"
+            )
+
+    @staticmethod
+    def command_name() -> str | None:
+        """The command being run, as ``adapters.roles.MAY`` names it."""
+        context = click.get_current_context(silent=True)
+        if context is None:
+            return None
+        return context.command_path.partition(" ")[2] or None
 
     def projections(self) -> Projections:
         """The ledger's projections, on the same connections as the ledger."""
         if self._projections is None:
             from projections.runner import Projections
 
-            ledger = self.ledger()
-            with storage_errors(self.config):
-                self._projections = Projections(ledger)
+            ledger = self.ledger()  # PostgreSQL: opens the projections too
+            if self._projections is None:
+                with storage_errors(self.config):
+                    self._projections = Projections(ledger)
+        assert self._projections is not None
         return self._projections
 
     def reader(self) -> Readable:
@@ -252,6 +285,25 @@ class Session:
         if self._ledger is not None:
             self._ledger.close()
             self._ledger = None
+
+
+def create_postgres_extras(ledger: SeekerLedger, *, migrating: bool = False) -> None:
+    """What a new (or upgraded) PostgreSQL store needs beyond the library's,
+    the chain's and the projections' tables: the key tables and, when roles
+    are installed and the owner migrates, their grants again (for tables
+    added since)."""
+    from adapters.roles import MARKER, install_statements
+    from privacy.key_table import create_key_tables
+
+    datastore: Any = ledger.factory.datastore  # type: ignore[attr-defined]
+    create_key_tables(datastore)
+    if not migrating:
+        return
+    with datastore.transaction(commit=True) as cursor:
+        cursor.execute("SELECT to_regclass(%s) IS NOT NULL AS installed", (MARKER,))
+        if cursor.fetchone()["installed"]:
+            for statement in install_statements():
+                cursor.execute(statement)
 
 
 def parse_seeker_id(text: str) -> UUID:

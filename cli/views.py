@@ -48,13 +48,19 @@ def application_view(application: JobApplication, zone: ZoneInfo) -> dict[str, A
 
 def account_view(seeker: Seeker) -> dict[str, Any]:
     zone = seeker.policy.zone
-    personal = seeker.personal
+    personal: Any = seeker.personal
+    # Still sealed: read by a login that may not open the seekers' keys (the
+    # auditor's role): the fields are withheld, not erased.
+    sealed = personal is not None and not hasattr(personal, "birth_date")
+    if sealed:
+        personal = None
     return {
         "id": str(seeker.id),
         "policy": seeker.policy.name,
         "status": seeker.status,
         "status_since": iso(seeker.status_since, zone),
         "version": seeker.version,
+        "personal_sealed": sealed,
         "name": personal.name if personal else None,
         "email": personal.email if personal else None,
         "phone": personal.phone if personal else None,

@@ -56,3 +56,7 @@ class StorageError(SeekerLedgerError):
 
 class OutcomeUnknown(StorageError):
     """The store failed while saving: the command may have been recorded."""
+
+
+class Forbidden(SeekerLedgerError):
+    """The database login may not run this command (its roles lack the grant)."""

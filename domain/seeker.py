@@ -670,3 +670,15 @@ class Seeker(Aggregate):
         self.withdrawal_channel = None
         self.withdrawal_reason = None
         self.erase_requested = False
+
+
+def final_event_topics() -> frozenset[str]:
+    """The stored topics of the events that leave an account in a final state
+    (``Purged``): the ones after which its key may, and must, be destroyed."""
+    from eventsourcing.utils import get_topic
+
+    return frozenset(
+        get_topic(getattr(Seeker, name))
+        for name, state in EFFECTS.state_after.items()
+        if state in ACCOUNT.final
+    )

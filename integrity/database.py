@@ -91,10 +91,29 @@ class AuditLog(ChainedLog):
         return issued
 
     def _stored_checkpoints(self, sql: Sql) -> list[tuple[int, Checkpoint]]:
-        from integrity.checkpoint import parse_checkpoints
+        kept, unreadable = self._kept_checkpoints(sql)
+        if unreadable:
+            raise IntegrityBroken(
+                f"kept checkpoint #{unreadable[0]} is no longer a checkpoint; "
+                "run 'seekers audit verify'"
+            )
+        return kept
 
-        rows = sql.rows("SELECT seq, text FROM integrity_checkpoints ORDER BY seq")
-        return [(int(row["seq"]), parse_checkpoints(row["text"])[0]) for row in rows]
+    def _kept_checkpoints(
+        self, sql: Sql
+    ) -> tuple[list[tuple[int, Checkpoint]], list[int]]:
+        """The checkpoints the store kept, and the seqs of rows whose text is
+        no longer a checkpoint (edited behind the ledger's back)."""
+        from integrity.checkpoint import CheckpointError, parse_checkpoints
+
+        kept: list[tuple[int, Checkpoint]] = []
+        unreadable: list[int] = []
+        for row in sql.rows("SELECT seq, text FROM integrity_checkpoints ORDER BY seq"):
+            try:
+                kept.append((int(row["seq"]), parse_checkpoints(row["text"])[0]))
+            except CheckpointError:
+                unreadable.append(int(row["seq"]))
+        return kept, unreadable
 
     def _node_reader(self, sql: Sql) -> Callable[[int, int], bytes]:
         def node(level: int, index: int) -> bytes:
@@ -121,7 +140,8 @@ class AuditLog(ChainedLog):
             state = read_state(sql)
             if state is None:
                 return Report()
-            kept = [(f"#{seq} (kept)", cp) for seq, cp in self._stored_checkpoints(sql)]
+            stored, unreadable = self._kept_checkpoints(sql)
+            kept = [(f"#{seq} (kept)", cp) for seq, cp in stored]
             expected = Expected(
                 origin=state.origin,
                 size=state.size,
@@ -152,6 +172,10 @@ class AuditLog(ChainedLog):
                     public_key=public_key,
                     watch=_final_topics(),
                 )
+        report.findings.extend(
+            Finding("altered", f"kept checkpoint #{seq} is no longer a checkpoint")
+            for seq in unreadable
+        )
         report.findings.extend(self.verify_snapshots())
         report.findings.extend(self.verify_erasures(sorted(report.watched)))
         return report

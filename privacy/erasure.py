@@ -40,11 +40,18 @@ def key_tables_exist(sql: Statements) -> bool:
 
 
 def erase_in_transaction(sql: Statements, seeker_ids: Sequence[str]) -> None:
-    """Delete the seekers' wrapped keys and blind-index entries, now."""
+    """Delete the seekers' wrapped keys and blind-index entries, now.
+
+    On PostgreSQL through ``seekers_erase_keys`` (``adapters.roles``), which
+    deletes only the keys of accounts the log has ended: a login whose role
+    may record a purge but not delete keys directly destroys that key and no
+    other."""
     if not seeker_ids or not key_tables_exist(sql):
         return
-    if not sql.postgres:
-        sql.run("PRAGMA secure_delete = ON")
+    if sql.postgres:
+        sql.run("SELECT seekers_erase_keys(?::text[])", (list(seeker_ids),))
+        return
+    sql.run("PRAGMA secure_delete = ON")
     rows = [(seeker_id,) for seeker_id in seeker_ids]
     for table in TABLES:
         sql.many(f"DELETE FROM {table} WHERE seeker_id = ?", rows)

@@ -174,10 +174,10 @@ class KeyTable:
         rows = [(seeker_id,) for seeker_id in seeker_ids]
         if self.on_postgres:
             with self.datastore.transaction(commit=True) as cursor:
-                for table in ("seeker_keys", "email_index"):
-                    cursor.executemany(
-                        f"DELETE FROM {table} WHERE seeker_id = %s", rows
-                    )
+                # Only keys of accounts the log has ended (``adapters.roles``).
+                cursor.execute(
+                    "SELECT seekers_erase_keys(%s::text[])", (list(seeker_ids),)
+                )
             postgres: Any = self.datastore
             with postgres.get_connection() as connection:
                 # Outside a transaction: rewrites the table, dropping the

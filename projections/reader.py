@@ -35,11 +35,18 @@ class Readable(Protocol):
 
 
 def positions_sql(
-    events_table: str, tracking_tables: Sequence[str], *, nid: str, mark: str
+    events_table: str,
+    tracking_tables: Sequence[str],
+    *,
+    nid: str,
+    mark: str,
+    head: str | None = None,
 ) -> str:
     """``SELECT`` of the log's head (``head``) and each tracking table's
-    position (``p0``, ``p1``, ...), one statement for all."""
-    columns = [f"(SELECT max({nid}) FROM {events_table}) AS head"]
+    position (``p0``, ``p1``, ...), one statement for all. ``head`` replaces
+    the read of the events table (PostgreSQL: ``seekers_log_head()``, which
+    a reader that may not read the log may call)."""
+    columns = [f"({head or f'SELECT max({nid}) FROM {events_table}'}) AS head"]
     columns += [
         f"(SELECT max(notification_id) FROM {table} "
         f"WHERE application_name = {mark}) AS p{index}"

@@ -27,6 +27,8 @@ from projections.reading import decode_page, reading_mapper, text_to_uuid, uncha
 from projections.views import LedgerView, SQLiteAccountsView, SQLiteAuditTrailView
 from services.ledger import SeekerLedger
 
+LOG_HEAD = "seekers_log_head()"
+"""PostgreSQL: the log's newest notification id (``adapters.roles``)."""
 BATCH_SIZE = 5000
 """Events per transaction of a catch-up or rebuild, and per page read of the
 log. Larger batches write each index page fewer times (a rebuild of 507k
@@ -149,6 +151,7 @@ class Projections:
             [view.tracking_table for view in views],
             nid="notification_id" if self._on_postgres else "rowid",
             mark=mark,
+            head=LOG_HEAD if self._on_postgres else None,
         )
 
     def _positions_in(self, raw: Any) -> list[int]:
@@ -170,6 +173,9 @@ class Projections:
         return all((row[f"p{index}"] or 0) >= head for index in range(len(views)))
 
     def head(self) -> int:
+        if self._on_postgres:  # readers of projections may not read the log
+            view = next(iter(self.views.values()))
+            return int(view.query(f"SELECT {LOG_HEAD} AS head")[0]["head"] or 0)
         return self.ledger.recorder.max_notification_id() or 0
 
     def status(self, name: str) -> ProjectionStatus:

@@ -22,7 +22,10 @@ same kind of store, printed with its absolute numbers and the SPEC target:
 9. simulate: a population through the commands against the library's batched
    save of the same events (tests/bench_simulate);
 10. startup: whole CLI processes (--help, show, list, a recording command)
-   against importing only the libraries they use (tests/bench_startup).
+   against importing only the libraries they use (tests/bench_startup);
+11. roles: a command by an operator login on a store with roles installed
+   against the same command by the owner of a store without (single-login
+   mode), PostgreSQL only (tests/bench_roles).
 
 ``--quick`` runs smaller sizes; ``--only NAME[,NAME]`` runs some figures.
 Progress goes to stderr, the report to stdout.
@@ -66,6 +69,7 @@ from tests.bench_floors import (
 )
 from tests.bench_integrity import bench_integrity, integrity_section
 from tests.bench_reports import bench_reports, reports_section
+from tests.bench_roles import bench_roles, roles_section
 from tests.bench_simulate import bench_simulate, simulate_section
 from tests.bench_startup import bench_startup
 from tests.bench_support import (
@@ -113,6 +117,7 @@ FIGURES = (
     "reports",
     "startup",
     "simulate",
+    "roles",
 )
 RULES_CHECK_LIMIT = 20e-6
 GROWTH_LIMIT = 1.25
@@ -1090,6 +1095,7 @@ STORE_FIGURES: dict[str, tuple[StoreBench, SectionMaker]] = {
     "integrity": (bench_integrity, integrity_section),
     "reports": (bench_reports, reports_section),
     "simulate": (bench_simulate, simulate_section),
+    "roles": (bench_roles, roles_section),
 }
 
 

@@ -182,6 +182,12 @@ def assert_same_answers(
                 for event in document["events"]:
                     if event["actor"] == SWEEP_ACTOR:
                         event.pop("recorded_at")
+        # Who wrote each event is each store's own: SQLite's operating-system
+        # user (not verified), PostgreSQL's login (verified).
+        for document, verified in ((on_sqlite, False), (on_postgres, True)):
+            for event in document["events"]:
+                assert event.pop("principal") is not None
+                assert event.pop("principal_verified") is verified
         assert_same(on_sqlite, on_postgres, f"history {seeker}")
         assert_same(
             cli_json(sqlite_url, "show", seeker),

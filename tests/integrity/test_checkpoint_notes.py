@@ -69,6 +69,21 @@ def keyed(db_url: str, tmp_path: Path) -> tuple[Path, str]:
     return key, made.json()["verifier_key"]
 
 
+def signed_checkpoint(
+    db_url: str, folder: Path, keyed: tuple[Path, str]
+) -> tuple[Path, str]:
+    """A checkpoint signed with the agency's key, written to a new file; the
+    file and the key's verifier key."""
+    key, verifier = keyed
+    path = folder / "checkpoint.note"
+    done = run_cli(
+        ["audit", "checkpoint", "--sign-key", str(key), "--output", str(path)],
+        db_url=db_url,
+    )
+    assert done.code == 0, done.stderr
+    return path, verifier
+
+
 def kept_checkpoints(db_url: str) -> int:
     return int(raw(db_url, "SELECT count(*) FROM integrity_checkpoints")[0][0])
 
@@ -76,13 +91,7 @@ def kept_checkpoints(db_url: str) -> int:
 def test_a_signed_checkpoint_file_is_one_signed_note(
     db_url: str, tmp_path: Path, keyed: tuple[Path, str]
 ) -> None:
-    key, verifier = keyed
-    path = tmp_path / "checkpoint.note"
-    done = run_cli(
-        ["audit", "checkpoint", "--sign-key", str(key), "--output", str(path)],
-        db_url=db_url,
-    )
-    assert done.code == 0, done.stderr
+    path, verifier = signed_checkpoint(db_url, tmp_path, keyed)
     origin, size, root, *extensions = open_note(path.read_bytes(), verifier)
     assert origin.startswith("seekers.ledger/") and " " not in origin
     assert re.fullmatch(r"0|[1-9][0-9]*", size) and int(size) == 1
@@ -227,13 +236,7 @@ def go_note_verifier(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_gos_note_package_verifies_a_checkpoint_file_as_written(
     db_url: str, tmp_path: Path, keyed: tuple[Path, str], go_note_verifier: Path
 ) -> None:
-    key, verifier = keyed
-    path = tmp_path / "checkpoint.note"
-    done = run_cli(
-        ["audit", "checkpoint", "--sign-key", str(key), "--output", str(path)],
-        db_url=db_url,
-    )
-    assert done.code == 0, done.stderr
+    path, verifier = signed_checkpoint(db_url, tmp_path, keyed)
     opened = subprocess.run(
         [str(go_note_verifier), str(path), verifier], capture_output=True, text=True
     )

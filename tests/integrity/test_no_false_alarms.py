@@ -248,3 +248,21 @@ def test_a_handed_in_checkpoint_must_carry_the_keys_signature(
     (finding,) = found.json()["findings"]
     assert finding["kind"] == "signature"
     assert "unsigned.txt" in finding["detail"]
+
+
+def test_a_kept_checkpoint_edited_into_garbage_is_a_finding(
+    db_url: str, tmp_path: Path
+) -> None:
+    from tests.integrity.support import raw
+
+    register(db_url, "Aya Mori", "aya@example.jp")
+    assert run_cli(["audit", "checkpoint"], db_url=db_url).code == 0
+    raw(db_url, "UPDATE integrity_checkpoints SET text = 'forged'")
+    found = run_cli(["--json", "audit", "verify"], db_url=db_url)
+    assert found.code == 1
+    (finding,) = found.json()["findings"]
+    assert finding["kind"] == "altered"
+    assert "kept checkpoint #1 is no longer a checkpoint" in finding["detail"]
+    refused = run_cli(["audit", "checkpoint"], db_url=db_url)
+    assert refused.code == 1  # no new checkpoint over a log that fails its own
+    assert "run 'seekers audit verify'" in refused.stderr
