@@ -17,7 +17,12 @@ the library stops passing ``True``, so this module can go then.
 
 from __future__ import annotations
 
+import fcntl
+import os
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
 from eventsourcing.persistence import InterfaceError
 from eventsourcing.sqlite import (
@@ -71,3 +76,54 @@ class SQLiteStoreFactory(SQLiteFactory):
             db_name=library_pool.db_name, lock_timeout=library_pool.lock_timeout
         )
         library_pool.close()
+
+
+SCHEMA_MARK = 0x5EE4_0001
+"""``PRAGMA user_version`` of a SQLite store whose first-use set-up (the
+library's tables and their tracking migration, the chain's, the keys', the
+projections') has completed. Bump the low digits when that set-up changes."""
+
+
+def _marked(path: Path) -> bool:
+    """Whether the store's set-up is complete: one short read-only look."""
+    if not path.exists():
+        return False
+    try:
+        connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)
+        try:
+            (version,) = connection.execute("PRAGMA user_version").fetchone()
+        finally:
+            connection.close()
+    except sqlite3.Error:
+        return False
+    return bool(version == SCHEMA_MARK)
+
+
+@contextmanager
+def first_use(path: Path) -> Iterator[None]:
+    """Around the opening of a SQLite store: when its set-up is not known to
+    be complete, one process at a time does it and marks it done.
+
+    The library's first open checks whether its tracking table exists, then
+    creates it and inserts its migration row; two processes opening a new
+    file together both thought they were first, and one failed ("Failed to
+    record tracking for __migration__ 1"). The lock is an ``flock`` on the
+    store's folder, not on the database file: closing any other descriptor
+    of the database file would drop this process's SQLite locks on it, and a
+    lock file would be left lying beside the store. A store that is marked
+    (every later open) pays one read-only look and no lock.
+    """
+    if _marked(path):
+        yield
+        return
+    folder = os.open(path.parent if str(path.parent) else ".", os.O_RDONLY)
+    try:
+        fcntl.flock(folder, fcntl.LOCK_EX)
+        yield  # the set-up is idempotent: a second process finds it done
+        connection = sqlite3.connect(path, timeout=30)
+        try:
+            connection.execute(f"PRAGMA user_version = {SCHEMA_MARK}")
+        finally:
+            connection.close()
+    finally:
+        os.close(folder)  # releases the lock

@@ -96,14 +96,19 @@ class Session:
                 )
             if config.kind == "postgresql":
                 self._open_postgres(config)
+                self._chain_legacy_store()
             else:
+                from adapters.sqlite_store import first_use
                 from privacy.opening import vault_opener
+                from projections.runner import Projections
                 from services.ledger import SeekerLedger
 
+                assert path is not None
                 opener = vault_opener(sqlite_path=path, notice=_notice)
-                with storage_errors(config):
+                with storage_errors(config), first_use(path):
                     self._ledger = SeekerLedger(env=config.environment, vault=opener)
-            self._chain_legacy_store()
+                    self._projections = Projections(self._ledger)
+                    self._chain_legacy_store()
         assert self._ledger is not None
         return self._ledger
 
