@@ -7,7 +7,7 @@ transaction, these happen that commit with the events or not at all:
    chain and the log tree cover every event written by any path (commands,
    the sweep, ``simulate``, imports), and a failure there fails the insert;
 2. a ``Purged`` event's data key and email-index rows are deleted
-   (``privacy.erasure``), so a purge is never recorded with its key alive,
+   (``adapters.erasure``), so a purge is never recorded with its key alive,
    and the request id the events answer is stored (``adapters.requests``);
 3. on SQLite, the projections are given the chance to project the same
    events (``projections.runner.Projections._project_inline``); that step
@@ -28,10 +28,10 @@ from eventsourcing.persistence import StoredEvent
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor
 
 from adapters import requests
+from adapters.erasure import erase_in_transaction
 from domain.effects import EFFECTS
 from domain.rules import ACCOUNT
 from integrity.store import Appender, Sql, StoredRecord, add_principal_column, schema
-from privacy.erasure import erase_in_transaction
 
 InlineHook = Callable[[Any, Sequence[StoredEvent], Sequence[int]], None]
 
@@ -68,7 +68,7 @@ def after_insert(
     ids: Sequence[int],
 ) -> None:
     """What must commit with the events: the chain and tree, the erasure of
-    every key a ``Purged`` event destroys (``privacy.erasure``), and the
+    every key a ``Purged`` event destroys (``adapters.erasure``), and the
     request the events answer (``adapters.requests``)."""
     Appender(sql, events_table).append(_records(stored_events, ids))
     erase_in_transaction(sql, erased_accounts(stored_events))

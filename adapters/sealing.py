@@ -97,6 +97,12 @@ class SealingMapper(Mapper[UUID]):
         self._vault = vault
         self._unseal = unseal
 
+    @staticmethod
+    def is_sealed(value: object) -> bool:
+        """Whether ``value`` is personal data as stored (for readers that
+        compare states without the keys, e.g. the snapshot check)."""
+        return isinstance(value, SealedPersonalData)
+
     def without_unsealing(self) -> SealingMapper:
         """A mapper for readers that never need personal data (projections):
         sealed values stay sealed, so no key is touched."""

@@ -15,13 +15,36 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 from domain.policy import WITHDRAWAL_REASONS, Policy
 from domain.timerules import days_between
 
-if TYPE_CHECKING:
-    from domain.values import JobApplication, PersonalData
+
+class IdentityFacts(Protocol):
+    """What a guard reads of the personal data (``domain.values.PersonalData``
+    has it; declared here so the guards import no value module, which itself
+    imports the rules that import the guards)."""
+
+    @property
+    def name(self) -> str | None: ...
+    @property
+    def birth_date(self) -> date | None: ...
+
+
+class ApplicationFacts(Protocol):
+    """What a guard reads of an application (``JobApplication`` has it)."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def route(self) -> str: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def final_round(self) -> bool: ...
+    @property
+    def interview_at(self) -> datetime | None: ...
 
 
 class AccountFacts(Protocol):
@@ -32,11 +55,11 @@ class AccountFacts(Protocol):
     @property
     def advisor(self) -> str | None: ...
     @property
-    def personal(self) -> PersonalData | None: ...
+    def personal(self) -> IdentityFacts | None: ...
     @property
-    def applications(self) -> Sequence[JobApplication]: ...
+    def applications(self) -> Sequence[ApplicationFacts]: ...
     @property
-    def open_applications(self) -> Sequence[JobApplication]: ...
+    def open_applications(self) -> Sequence[ApplicationFacts]: ...
     @property
     def withdrawn_at(self) -> datetime | None: ...
     @property

@@ -241,9 +241,10 @@ class AuditLog(ChainedLog):
 
         ``erased`` are the accounts with an event into a final state (verify
         collects them on its pass over the log); ``None`` reads them here.
+        Which key rows survive is the application's to say (its
+        ``surviving_keys``: the key tables are not the log's), asked in this
+        read transaction.
         """
-        from privacy.erasure import surviving_keys
-
         with self._reading() as sql:
             if erased is None:
                 topics = sorted(_final_topics())
@@ -258,7 +259,7 @@ class AuditLog(ChainedLog):
                         )
                     }
                 )
-            survivors = surviving_keys(sql, erased)
+            survivors = self.ledger.surviving_keys(sql, erased)
         return [
             Finding(
                 "privacy",
@@ -350,11 +351,13 @@ class AuditLog(ChainedLog):
                 for event in events:
                     replayed = event.mutate(replayed)
                 expected = (
-                    _comparable(dict(type(snapshot).take(replayed).state))
+                    _comparable(
+                        dict(type(snapshot).take(replayed).state), mapper.is_sealed
+                    )
                     if replayed is not None
                     else None
                 )
-                found = _comparable(dict(snapshot.state))
+                found = _comparable(dict(snapshot.state), mapper.is_sealed)
             except Exception as error:
                 findings.append(
                     Finding(
@@ -580,17 +583,9 @@ class AuditLog(ChainedLog):
 
 def _final_topics() -> frozenset[str]:
     """The topics of the events that leave an account in a final state."""
-    from eventsourcing.utils import get_topic
+    from domain.seeker import final_event_topics
 
-    from domain.effects import EFFECTS
-    from domain.rules import ACCOUNT
-    from domain.seeker import Seeker
-
-    return frozenset(
-        get_topic(getattr(Seeker, name))
-        for name, state in EFFECTS.state_after.items()
-        if state in ACCOUNT.final
-    )
+    return final_event_topics()
 
 
 def _with_unchained(
@@ -636,17 +631,16 @@ def _stored(account: UUID, version: int, topic: str, state: bytes) -> Any:
     return stored
 
 
-def _comparable(state: dict[str, Any]) -> dict[str, Any]:
+def _comparable(state: dict[str, Any], sealed: Callable[[Any], bool]) -> dict[str, Any]:
     """An aggregate's state with what cannot be compared without the key
-    (sealed personal data, re-sealed with a fresh nonce in each snapshot)
-    and the library's bookkeeping of pending events left out."""
-    from adapters.sealing import SealedPersonalData
-
+    (sealed personal data, re-sealed with a fresh nonce in each snapshot:
+    ``sealed`` is the application's mapper's test) and the library's
+    bookkeeping of pending events left out."""
     comparable = {}
     for key, value in state.items():
         if key in ("_pending_events",):
             continue
-        if isinstance(value, SealedPersonalData):
+        if sealed(value):
             value = "sealed"
         comparable[key] = value
     return comparable

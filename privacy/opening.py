@@ -10,8 +10,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from uuid import UUID
+
+    from eventsourcing.application import Application
+
     from privacy.vault import Vault
-    from services.ledger import SeekerLedger
 
 
 def vault_opener(
@@ -20,14 +23,14 @@ def vault_opener(
     notice: Callable[[str], None],
     environ: dict[str, str] | None = None,
     create_tables: bool = True,
-) -> Callable[[SeekerLedger], Vault]:
+) -> Callable[[Application[UUID]], Vault]:
     """What ``SeekerLedger(vault=...)`` calls when personal data is first needed.
 
     The vault's modules (and ``cryptography``) are imported only then, so a
     command that never opens personal data (lists, reports) never loads them.
     """
 
-    def open_vault(ledger: SeekerLedger) -> Vault:
+    def open_vault(ledger: Application[UUID]) -> Vault:
         from privacy.key_check import open_master_key
         from privacy.key_table import KeyTable
         from privacy.master_key import key_source
@@ -44,7 +47,7 @@ def vault_opener(
     return open_vault
 
 
-def memory_vault(ledger: SeekerLedger) -> Vault:
+def memory_vault(ledger: Application[UUID]) -> Vault:
     """A vault for an in-memory ledger: keys live and die with the process."""
     from privacy.key_table import MemoryKeyTable
     from privacy.vault import Vault

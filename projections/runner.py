@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
+from eventsourcing.application import Application
 from eventsourcing.persistence import StoredEvent, Tracking
 from eventsourcing.projection import Projection
 
@@ -25,7 +26,6 @@ from projections.audit import AuditTrailProjection
 from projections.reader import positions_sql
 from projections.reading import decode_page, reading_mapper, text_to_uuid, unchanged
 from projections.views import LedgerView, SQLiteAccountsView, SQLiteAuditTrailView
-from services.ledger import SeekerLedger
 
 LOG_HEAD = "seekers_log_head()"
 """PostgreSQL: the log's newest notification id (``adapters.roles``)."""
@@ -63,7 +63,9 @@ class ProjectionStatus:
 class Projections:
     """The ledger's projections, their views sharing the ledger's connections."""
 
-    def __init__(self, ledger: SeekerLedger, *, create_tables: bool = True) -> None:
+    def __init__(
+        self, ledger: Application[UUID], *, create_tables: bool = True
+    ) -> None:
         self.ledger = ledger
         # Projections hold no personal data: they read events without
         # opening the sealed values, so they never need the master key.

@@ -24,6 +24,7 @@ from eventsourcing.persistence import (
 )
 
 from adapters import requests, transcodings
+from adapters.erasure import surviving_keys
 from adapters.sealing import (
     PersonalDataUnprotected,
     SealedPersonalDataAsBase64,
@@ -77,6 +78,9 @@ class SeekerLedger(Application[UUID]):
     """Seeker Ledger's event-sourced application."""
 
     name = LEDGER_NAME
+    surviving_keys = staticmethod(surviving_keys)
+    """Which erased accounts still have key rows (``adapters.erasure``): what
+    ``integrity``'s erasure check asks of the store's key tables."""
     snapshotting_intervals: ClassVar[dict[type[Any], int]] = {Seeker: SNAPSHOT_INTERVAL}
 
     def __init__(
@@ -517,7 +521,7 @@ class SeekerLedger(Application[UUID]):
 
     def _shred(self, seeker: Seeker) -> tuple[str, ...]:
         """After ``Purged`` is stored, with the key already deleted in the same
-        transaction (``privacy.erasure``): forget the key and overwrite its
+        transaction (``adapters.erasure``): forget the key and overwrite its
         traces. The purge is complete whatever happens here, so a failure to
         overwrite is a warning (``seekers sweep`` finishes it), not an error."""
         seeker.personal = None

@@ -88,8 +88,8 @@ def unfinished_erasures(view: LedgerView) -> list[str]:
     """Purged accounts whose data key or email-index row still exists: a
     purge recorded before erasure joined the event's transaction, or one
     whose key table could not be written (a full disk)."""
+    from adapters.erasure import TABLES
     from domain.rules import ACCOUNT
-    from privacy.erasure import TABLES
 
     final = sorted(ACCOUNT.final)
     marks = ", ".join("?" for _ in final)

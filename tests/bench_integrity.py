@@ -50,6 +50,7 @@ from eventsourcing.persistence import StoredEvent
 
 import adapters.recorders
 from adapters import requests
+from adapters.erasure import erase_in_transaction
 from adapters.postgres_recorder import ChainingPostgresRecorder
 from adapters.recorders import ChainingSQLiteRecorder, erased_accounts
 from adapters.storage import parse_storage_url
@@ -57,7 +58,6 @@ from domain.seeker import Seeker
 from domain.timerules import utcnow
 from integrity.database import BATCH, AuditLog
 from integrity.store import Appender, Sql, StoredRecord, account_id
-from privacy.erasure import erase_in_transaction
 from privacy.opening import vault_opener
 from projections.runner import Projections
 from services.ledger import SeekerLedger

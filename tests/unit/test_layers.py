@@ -87,3 +87,122 @@ def test_the_help_table_matches_each_commands_own_help(name: str) -> None:
     assert command is not None
     assert command.name == name
     assert COMMANDS[name][1] == command.get_short_help_str(limit=200)
+
+
+LAYERS = (
+    "domain",
+    "integrity",
+    "adapters",
+    "privacy",
+    "projections",
+    "services",
+    "cli",
+)
+"""The packages, lowest first: a module imports only from its own package or
+from one below it (the arrows point down, as cosmicpython's do)."""
+
+
+def import_graph(root: Path) -> dict[str, set[str]]:
+    """Each module of the layered packages and the project modules it
+    imports anywhere in its file: at the top, inside functions, and under
+    ``TYPE_CHECKING`` (a type-only import still couples the layers)."""
+    import ast
+
+    modules: dict[str, Path] = {}
+    for package in LAYERS:
+        for path in (root / package).rglob("*.py"):
+            parts = list(path.relative_to(root).with_suffix("").parts)
+            if parts[-1] == "__init__":
+                parts.pop()
+            modules[".".join(parts)] = path
+    graph: dict[str, set[str]] = {}
+    for module, path in modules.items():
+        imported: set[str] = set()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names: list[str] = []
+            if isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                # ``from adapters import requests`` imports adapters.requests.
+                names = [f"{node.module}.{alias.name}" for alias in node.names]
+                names.append(node.module)
+            elif isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            for name in names:
+                while name and name not in modules:
+                    name = name.rpartition(".")[0]
+                if name and name != module and not module.startswith(f"{name}."):
+                    imported.add(name)
+        graph[module] = imported
+    return graph
+
+
+def upward_imports(graph: dict[str, set[str]]) -> list[str]:
+    rank = {package: index for index, package in enumerate(LAYERS)}
+    return sorted(
+        f"{module} -> {target}"
+        for module, targets in graph.items()
+        for target in targets
+        if rank[target.split(".")[0]] > rank[module.split(".")[0]]
+    )
+
+
+def import_cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """The strongly connected components of more than one module (Tarjan)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    cycles: list[list[str]] = []
+
+    def visit(module: str) -> None:
+        index[module] = low[module] = len(index)
+        stack.append(module)
+        for target in graph[module]:
+            if target not in index:
+                visit(target)
+                low[module] = min(low[module], low[target])
+            elif target in stack:
+                low[module] = min(low[module], index[target])
+        if low[module] == index[module]:
+            component = []
+            while True:
+                top = stack.pop()
+                component.append(top)
+                if top == module:
+                    break
+            if len(component) > 1:
+                cycles.append(sorted(component))
+
+    for module in sorted(graph):
+        if module not in index:
+            visit(module)
+    return cycles
+
+
+def test_no_module_imports_from_a_layer_above_its_own() -> None:
+    assert upward_imports(import_graph(ROOT)) == []
+
+
+def test_no_modules_import_each_other_in_a_circle() -> None:
+    assert import_cycles(import_graph(ROOT)) == []
+
+
+def test_the_layer_checks_see_every_kind_of_import(tmp_path: Path) -> None:
+    """The checks on a small tree that breaks both rules, each way."""
+    for package in LAYERS:
+        (tmp_path / package).mkdir()
+        (tmp_path / package / "__init__.py").write_text("")
+    (tmp_path / "domain" / "a.py").write_text("from domain import b\n")
+    (tmp_path / "domain" / "b.py").write_text(
+        "from typing import TYPE_CHECKING\n"
+        "if TYPE_CHECKING:\n    from domain.a import x\n"
+    )
+    (tmp_path / "projections" / "p.py").write_text(
+        "def f():\n    from services.s import g\n"
+    )
+    (tmp_path / "services" / "s.py").write_text("import cli.c\n")
+    (tmp_path / "cli" / "c.py").write_text("")
+    graph = import_graph(tmp_path)
+    assert upward_imports(graph) == [
+        "projections.p -> services.s",
+        "services.s -> cli.c",
+    ]
+    assert import_cycles(graph) == [["domain.a", "domain.b"]]
