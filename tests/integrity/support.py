@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 from uuid import UUID
 
@@ -111,3 +112,33 @@ def seeded_store(db_url: str) -> dict[str, str]:
     ).code == 0  # fmt: skip
     assert run_cli(["withdraw", mio, "--at", "2025-01-21"], db_url=db_url).code == 0
     return {"aya": aya, "ken": ken, "mio": mio}
+
+
+GOPATH = "/usr/share/gocode"
+"""Where Debian's golang-golang-x-mod-dev puts golang.org/x/mod."""
+
+
+def go_program(name: str, folder: Path) -> Path:
+    """``tests/support/NAME`` (one Go file) built into FOLDER, against
+    Debian's Go and golang.org/x/mod (``make notetools`` installs them)."""
+    import os
+    import shutil
+    import subprocess
+
+    import pytest
+
+    note = Path(GOPATH) / "src/golang.org/x/mod/sumdb/note"
+    if shutil.which("go") is None or not note.is_dir():
+        pytest.fail("Go or its note package is missing: run `make notetools`")
+    built = folder / name
+    source = Path(__file__).resolve().parents[1] / "support" / name
+    env = {
+        **os.environ,
+        "GOPATH": GOPATH,
+        "GO111MODULE": "off",
+        "GOCACHE": str(folder / "gocache"),
+    }
+    subprocess.run(
+        ["go", "build", "-o", str(built), "."], cwd=source, env=env, check=True
+    )
+    return built

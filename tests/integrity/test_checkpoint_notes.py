@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import os
 import re
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -23,7 +21,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from integrity.chaining import ChainedLog
 from tests.helpers import ledger_for, run_cli
-from tests.integrity.support import raw, register
+from tests.integrity.support import go_program, raw, register
 
 SIGNATURE_LINE = re.compile(r"^\u2014 (?P<name>[^\s+]+) (?P<blob>[A-Za-z0-9+/=]+)$")
 
@@ -206,31 +204,11 @@ def test_a_folder_with_no_checkpoint_is_one_line_exit_2(
     assert len(result.stderr.strip().splitlines()) == 1
 
 
-NOTE_PACKAGE = Path("/usr/share/gocode")
-"""Where Debian's golang-golang-x-mod-dev puts golang.org/x/mod (GOPATH)."""
-
-
 @pytest.fixture(scope="session")
 def go_note_verifier(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """``tests/support/noteverify`` built against Go's own note package
-    (``make test`` installs Debian's golang-go and golang-golang-x-mod-dev)."""
-    if (
-        shutil.which("go") is None
-        or not (NOTE_PACKAGE / "src/golang.org/x/mod").is_dir()
-    ):
-        pytest.fail("Go's note package is missing: run `make notetools`", pytrace=False)
-    built = tmp_path_factory.mktemp("go") / "noteverify"
-    source = Path(__file__).resolve().parents[1] / "support" / "noteverify"
-    env = {
-        **os.environ,
-        "GOPATH": str(NOTE_PACKAGE),
-        "GO111MODULE": "off",
-        "GOCACHE": str(built.parent / "cache"),
-    }
-    subprocess.run(
-        ["go", "build", "-o", str(built), "."], cwd=source, env=env, check=True
-    )
-    return built
+    """``tests/support/noteverify``: Go's own note package, as an auditor's
+    tools would use it."""
+    return go_program("noteverify", tmp_path_factory.mktemp("go"))
 
 
 def test_gos_note_package_verifies_a_checkpoint_file_as_written(
