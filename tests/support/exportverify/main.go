@@ -486,9 +486,10 @@ type checkpoint struct {
 }
 
 // parseCheckpoint reads the note text. A signed note is the checkpoint body,
-// a blank line and one or more "— name base64" lines. An unsigned one (which
-// §6 does not describe: see the report) is accepted either as the bare body
-// or as the body and a blank line with nothing after it.
+// a blank line and one or more "— name base64" lines. An unsigned one is
+// not described by §6 (which only shows signed notes); `seekers audit
+// checkpoint` without a key emits the body and a blank line with nothing
+// after it, which is accepted, as is the bare body.
 func parseCheckpoint(text string) (*checkpoint, error) {
 	if !strings.HasSuffix(text, "\n") {
 		return nil, errors.New("does not end with a newline")
@@ -663,6 +664,13 @@ func (v *verifier) verify(dir string, keyText string) (*result, error) {
 		v.findingf("manifest: origin %q is not seekers.ledger/<UUID>", m.origin)
 	}
 
+	// chained_from (§5, §7): the document gives neither its type nor the
+	// exact boundary, so it is only reported, never checked. 0 or null
+	// (seen on stores chained from their first event) needs no remark.
+	if cf := strings.TrimSpace(string(m.chainedFrom)); cf != "0" && cf != "null" {
+		v.notef("manifest: chained_from is %s: per §5 the principals of events stored before the store was chained name the login that chained them, not their writer", cf)
+	}
+
 	lines := v.splitLines(data)
 	events := make([]*event, 0, len(lines))
 	for i, line := range lines {
@@ -679,9 +687,16 @@ func (v *verifier) verify(dir string, keyText string) (*result, error) {
 	sawFormat2 := false
 	var prevID uint64
 	for i, e := range events {
-		// Leaf index: the event's position in the log.
-		if e.leafIndex != uint64(i) {
-			v.findingf("%s: leaf_index is %d, expected %d", e.who(), e.leafIndex, i)
+		// Leaf index: the event's position in the log. To keep one finding
+		// per break (a deleted line would otherwise shift every later
+		// index), each index is compared with the previous line's recorded
+		// one; the first must be 0. Both together hold exactly when every
+		// leaf_index equals its line's position.
+		switch {
+		case i == 0 && e.leafIndex != 0:
+			v.findingf("%s: leaf_index is %d, expected 0 on the first line", e.who(), e.leafIndex)
+		case i > 0 && e.leafIndex != events[i-1].leafIndex+1:
+			v.findingf("%s: leaf_index is %d after %d on the previous line (position in the log: %d)", e.who(), e.leafIndex, events[i-1].leafIndex, i)
 		}
 		// Notification ids increase in log order (gaps allowed, §1).
 		if i > 0 && e.notificationID <= prevID {
