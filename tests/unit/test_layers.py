@@ -177,12 +177,26 @@ def import_cycles(graph: dict[str, set[str]]) -> list[list[str]]:
     return cycles
 
 
+def circular_imports(graph: dict[str, set[str]]) -> list[str]:
+    """The imports that close a circle: each one between two modules of the
+    same strongly connected component, as ``module -> imported module``."""
+    return sorted(
+        f"{module} -> {target}"
+        for component in import_cycles(graph)
+        for module in component
+        for target in graph[module]
+        if target in component
+    )
+
+
 def test_no_module_imports_from_a_layer_above_its_own() -> None:
-    assert upward_imports(import_graph(ROOT)) == []
+    upward = upward_imports(import_graph(ROOT))
+    assert not upward, "imports from a layer above:\n" + "\n".join(upward)
 
 
 def test_no_modules_import_each_other_in_a_circle() -> None:
-    assert import_cycles(import_graph(ROOT)) == []
+    circular = circular_imports(import_graph(ROOT))
+    assert not circular, "imports in a circle:\n" + "\n".join(circular)
 
 
 def test_the_layer_checks_see_every_kind_of_import(tmp_path: Path) -> None:
@@ -206,3 +220,4 @@ def test_the_layer_checks_see_every_kind_of_import(tmp_path: Path) -> None:
         "services.s -> cli.c",
     ]
     assert import_cycles(graph) == [["domain.a", "domain.b"]]
+    assert circular_imports(graph) == ["domain.a -> domain.b", "domain.b -> domain.a"]
