@@ -1,5 +1,5 @@
 """The library's SQLite persistence, with a statement cache that holds more
-than one statement.
+than one statement; and a store's set-up, done once (``schema_lock``).
 
 ``eventsourcing`` (9.5) opens each pooled SQLite connection with
 ``sqlite3.connect(..., cached_statements=True)``. ``sqlite3`` reads that
@@ -12,7 +12,7 @@ cache, in the same run. This factory is the library's own, except that its
 pool opens connections with ``STATEMENT_CACHE`` statements cached;
 everything else (WAL, ``sqlite3.Row``, autocommit, the lock timeout) is
 done as the library does it. ``tests/unit/test_sqlite_store.py`` fails when
-the library stops passing ``True``, so this module can go then.
+the library stops passing ``True``, so the caching pool can go then.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from __future__ import annotations
 import fcntl
 import os
 import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -32,6 +33,9 @@ from eventsourcing.sqlite import (
     SQLiteFactory,
 )
 from eventsourcing.utils import Environment, EnvType
+
+from adapters.storage import StorageConfig
+from domain.errors import StorageError
 
 STATEMENT_CACHE = 256
 """Prepared statements kept per connection (sqlite3's default is 128; the
@@ -78,52 +82,110 @@ class SQLiteStoreFactory(SQLiteFactory):
         library_pool.close()
 
 
-SCHEMA_MARK = 0x5EE4_0001
-"""``PRAGMA user_version`` of a SQLite store whose first-use set-up (the
-library's tables and their tracking migration, the chain's, the keys', the
-projections') has completed. Bump the low digits when that set-up changes."""
+SCHEMA_MARK = 0x5EE4_0002
+"""``PRAGMA user_version`` of a SQLite store whose set-up is complete: the
+library's tables and their tracking migration, the chain's and the requests'
+tables, the key tables, the projections' tables and indexes (the SQLite
+counterpart of ``adapters.postgres.SCHEMA_VERSION``). A store carrying it is
+opened without any of that DDL (``CREATE_TABLE=no``), so bump the low digits
+whenever the set-up changes: a store with any other mark, or none (written
+before marks existed), is set up again once and marked. 1: the first mark;
+2: the key tables are made with the rest, not when first needed."""
+LOCK_POLL_SECONDS = (0.005, 0.05)
+"""First and longest pause between tries of the set-up lock."""
 
 
-def _marked(path: Path) -> bool:
-    """Whether the store's set-up is complete: one short read-only look."""
-    if not path.exists():
+def schema_ready(path: Path, *, timeout: float) -> bool:
+    """Whether the store at ``path`` carries this version's mark: one short
+    read-only look, which never creates the file."""
+    if not path.is_file():
         return False
+    uri = f"{path.resolve().as_uri()}?mode=ro"  # quoted: '?', '#', '%' in names
     try:
-        connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)
+        connection = sqlite3.connect(uri, uri=True, timeout=timeout)
         try:
             (version,) = connection.execute("PRAGMA user_version").fetchone()
         finally:
             connection.close()
     except sqlite3.Error:
-        return False
+        return False  # not a database: the set-up says what is wrong
     return bool(version == SCHEMA_MARK)
 
 
 @contextmanager
-def first_use(path: Path) -> Iterator[None]:
-    """Around the opening of a SQLite store: when its set-up is not known to
-    be complete, one process at a time does it and marks it done.
+def schema_lock(config: StorageConfig, *, migrate: bool = False) -> Iterator[bool]:
+    """Yields whether this process must set the SQLite store up (create its
+    tables and indexes); when it must, it holds a lock until done and marks
+    the store done (``SCHEMA_MARK``). The same shape as PostgreSQL's
+    ``adapters.postgres.schema_lock``.
 
     The library's first open checks whether its tracking table exists, then
     creates it and inserts its migration row; two processes opening a new
     file together both thought they were first, and one failed ("Failed to
-    record tracking for __migration__ 1"). The lock is an ``flock`` on the
-    store's folder, not on the database file: closing any other descriptor
-    of the database file would drop this process's SQLite locks on it, and a
-    lock file would be left lying beside the store. A store that is marked
-    (every later open) pays one read-only look and no lock.
+    record tracking for __migration__ 1"). Now a marked store (every open but
+    the first) is opened after one read-only look, without the lock or any
+    DDL; otherwise one process at a time takes the lock, looks again (another
+    may have set the store up meanwhile) and, if it is still not marked, does
+    the set-up, whose statements are all idempotent (a store written before
+    marks existed is brought up to date), and marks it. ``migrate`` (``seekers
+    migrate``) does the set-up even on a marked store.
+
+    The lock is an ``flock`` on the store's folder, not on the database file:
+    closing any other descriptor of the database file would drop this
+    process's SQLite locks on it, and a lock file would be left lying beside
+    the store. A process waits for it as long as for any lock
+    (``SQLITE_LOCK_TIMEOUT``), then gives up with a ``StorageError``.
     """
-    if _marked(path):
-        yield
+    path = config.sqlite_path
+    assert path is not None
+    timeout = float(config.environment["SQLITE_LOCK_TIMEOUT"])
+    if not migrate and schema_ready(path, timeout=timeout):
+        yield False
         return
-    folder = os.open(path.parent if str(path.parent) else ".", os.O_RDONLY)
     try:
-        fcntl.flock(folder, fcntl.LOCK_EX)
-        yield  # the set-up is idempotent: a second process finds it done
-        connection = sqlite3.connect(path, timeout=30)
+        folder = os.open(path.parent, os.O_RDONLY)
+    except (FileNotFoundError, NotADirectoryError):
+        raise StorageError(
+            f"{config.safe_url}: unable to open database file (no folder {path.parent})"
+        ) from None
+    try:
+        _lock(folder, config, timeout)
+        creating = migrate or not schema_ready(path, timeout=timeout)
+        if creating:
+            yield True
+            _mark(path, timeout)
+    finally:
+        os.close(folder)  # releases the lock
+    if not creating:  # set up meanwhile by another process
+        yield False
+
+
+def _lock(folder: int, config: StorageConfig, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    pause, longest = LOCK_POLL_SECONDS
+    while True:
+        try:
+            fcntl.flock(folder, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return
+        except BlockingIOError:
+            if time.monotonic() >= deadline:
+                raise StorageError(
+                    f"{config.safe_url}: another process has been setting up "
+                    f"this store for more than {timeout:g} s "
+                    "(SEEKERS_LOCK_TIMEOUT); try again when it is done"
+                ) from None
+            time.sleep(pause)
+            pause = min(pause * 2, longest)
+
+
+def _mark(path: Path, timeout: float) -> None:
+    """Mark the store set up. A store that cannot be written (a read-only
+    file) stays unmarked: its next open does the idempotent set-up again."""
+    try:
+        connection = sqlite3.connect(path, timeout=timeout)
         try:
             connection.execute(f"PRAGMA user_version = {SCHEMA_MARK}")
         finally:
             connection.close()
-    finally:
-        os.close(folder)  # releases the lock
+    except sqlite3.Error:
+        pass

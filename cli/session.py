@@ -98,19 +98,38 @@ class Session:
                 self._open_postgres(config)
                 self._chain_legacy_store()
             else:
-                from adapters.sqlite_store import first_use
-                from privacy.opening import vault_opener
-                from projections.runner import Projections
-                from services.ledger import SeekerLedger
-
-                assert path is not None
-                opener = vault_opener(sqlite_path=path, notice=_notice)
-                with storage_errors(config), first_use(path):
-                    self._ledger = SeekerLedger(env=config.environment, vault=opener)
-                    self._projections = Projections(self._ledger)
-                    self._chain_legacy_store()
+                self._open_sqlite(config)
         assert self._ledger is not None
         return self._ledger
+
+    def _open_sqlite(self, config: StorageConfig) -> None:
+        """Open the ledger; the first run on a store sets it up (its tables,
+        the key tables, the projections'), one process at a time, and marks
+        it (see ``adapters.sqlite_store.schema_lock``); a marked store is
+        opened without any DDL, as PostgreSQL's is."""
+        from adapters.sqlite_store import schema_lock
+        from privacy.key_table import create_key_tables
+        from privacy.opening import vault_opener
+        from projections.runner import Projections
+        from services.ledger import SeekerLedger
+
+        with (
+            storage_errors(config),
+            schema_lock(config, migrate=self.migrating) as creating,
+        ):
+            environment = dict(config.environment)
+            if not creating:
+                environment["CREATE_TABLE"] = "no"
+            opener = vault_opener(
+                sqlite_path=config.sqlite_path, notice=_notice, create_tables=creating
+            )
+            self._ledger = SeekerLedger(env=environment, vault=opener)
+            self._projections = Projections(self._ledger, create_tables=creating)
+            if creating:  # made now, not when personal data is first needed
+                create_key_tables(self._ledger.factory.datastore)  # type: ignore[attr-defined]
+            # A store written before chains existed is chained as part of
+            # its set-up; on a marked store this is one cheap read.
+            self._chain_legacy_store()
 
     def _chain_legacy_store(self) -> None:
         """A store written before audit integrity existed gets its stream

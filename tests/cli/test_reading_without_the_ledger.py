@@ -129,6 +129,8 @@ def test_a_schema_from_an_older_version_is_brought_up_to_date_first(
     seeker = _register(db_url, "a@example.jp")
     with sqlite3.connect(tmp_path / "seekers.db") as connection:
         connection.execute(f"DROP INDEX {INDEX_NAMES[-1]}")
+        # as a store an older version set up (adapters.sqlite_store.SCHEMA_MARK)
+        connection.execute("PRAGMA user_version = 0")
     loaded, output = _run(tmp_path, "--json", "list")
     assert "eventsourcing" in loaded  # opened, which recreated the index
     assert _accounts(output) == {seeker}
@@ -148,6 +150,7 @@ def test_a_store_never_chained_is_chained_by_the_first_read(tmp_path: Path) -> N
         ).fetchall()
         for (table,) in tables:
             connection.execute(f"DROP TABLE {table}")
+        connection.execute("PRAGMA user_version = 0")  # no version marked it
     result = run_cli(["--json", "list"], db_url=db_url)
     assert result.code == 0, result.stderr
     assert {row["id"] for row in result.json()["accounts"]} == {seeker}
