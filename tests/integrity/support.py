@@ -31,6 +31,11 @@ def raw(
         return cursor.fetchall() if cursor.description else []
 
 
+def kept_checkpoints(db_url: str) -> int:
+    """How many checkpoints the store keeps."""
+    return int(raw(db_url, "SELECT count(*) FROM integrity_checkpoints")[0][0])
+
+
 def events_table(db_url: str) -> str:
     ledger = ledger_for(db_url)
     try:

@@ -21,7 +21,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from integrity.chaining import ChainedLog
 from tests.helpers import ledger_for, run_cli
-from tests.integrity.support import go_program, raw, register
+from tests.integrity.support import go_program, kept_checkpoints, register
 
 SIGNATURE_LINE = re.compile(r"^\u2014 (?P<name>[^\s+]+) (?P<blob>[A-Za-z0-9+/=]+)$")
 
@@ -80,10 +80,6 @@ def signed_checkpoint(
     )
     assert done.code == 0, done.stderr
     return path, verifier
-
-
-def kept_checkpoints(db_url: str) -> int:
-    return int(raw(db_url, "SELECT count(*) FROM integrity_checkpoints")[0][0])
 
 
 def test_a_signed_checkpoint_file_is_one_signed_note(

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from tests.helpers import CliResult, run_cli
-from tests.integrity.support import register
+from tests.integrity.support import kept_checkpoints, register
 
 
 def de_bruijn(symbols: int) -> list[int]:
@@ -183,12 +183,11 @@ def test_prove_reuses_the_newest_covering_checkpoint(
     auditor = Auditor(db_url, tmp_path)
     auditor.seeker = register(db_url, "Aya Mori", "aya@example.jp")
     auditor.signed_checkpoint()
-    before = run_cli(["--json", "audit", "verify"], db_url=db_url).json()
+    before = kept_checkpoints(db_url)
     for _ in range(3):
         auditor.prove()
         auditor.signed_prove()
-    after = run_cli(["--json", "audit", "verify"], db_url=db_url).json()
-    assert after["checkpoints"] == before["checkpoints"]  # nothing new was minted
+    assert kept_checkpoints(db_url) == before  # nothing new was minted
 
 
 @pytest.mark.parametrize("signed", [False, True])
@@ -198,11 +197,10 @@ def test_prove_mints_one_checkpoint_only_when_none_covers(
     auditor = Auditor(db_url, tmp_path)
     auditor.seeker = register(db_url, "Aya Mori", "aya@example.jp")
     auditor.checkpoint()  # unsigned: a signing prove may not reuse it
-    counted = run_cli(["--json", "audit", "verify"], db_url=db_url).json()
+    counted = kept_checkpoints(db_url)
     for _ in range(2):
         (auditor.signed_prove if signed else auditor.prove)()
-    after = run_cli(["--json", "audit", "verify"], db_url=db_url).json()
-    assert after["checkpoints"] == counted["checkpoints"] + (1 if signed else 0)
+    assert kept_checkpoints(db_url) == counted + (1 if signed else 0)
 
 
 def test_a_kept_checkpoint_with_a_wrong_signature_is_still_found(
