@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup demo test lint bench postgres browser graphviz notetools screenshots bench-pages clean
+.PHONY: setup demo test lint bench postgres pooler browser graphviz notetools screenshots bench-pages clean
 
 setup: $(STAMP)
 
@@ -21,6 +21,11 @@ demo: setup graphviz
 # PostgreSQL binaries (Debian's packages) for the throwaway test server.
 postgres:
 	@tests/support/ensure-postgres.sh
+
+# PgBouncer (Debian's package) for the pooled test server in front of the
+# throwaway one (tests/support/pgbouncer.py).
+pooler:
+	@tests/support/ensure-packages.sh pgbouncer=/usr/sbin/pgbouncer
 
 # Headless Chromium, CJK fonts and graphviz (Debian's packages) for the page
 # tests (tests/pages) and the screenshots in docs/.
@@ -39,7 +44,7 @@ notetools:
 	@tests/support/ensure-packages.sh golang-go=/usr/bin/go \
 		golang-golang-x-mod-dev=/usr/share/gocode/src/golang.org/x/mod/sumdb/note/note.go
 
-test: setup postgres browser notetools
+test: setup postgres pooler browser notetools
 	$(BIN)/pytest
 
 lint: setup

@@ -8,6 +8,8 @@ import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import NoReturn
+from urllib.parse import urlsplit
 
 import psycopg
 import pytest
@@ -17,12 +19,14 @@ _REPO_ROOT = str(Path(__file__).resolve().parent.parent)
 if _REPO_ROOT not in sys.path:
     sys.path.insert(0, _REPO_ROOT)
 
+from tests.support.pgbouncer import ThrowawayPgBouncer  # noqa: E402
 from tests.support.postgres_server import (  # noqa: E402
     ThrowawayPostgres,
     create_database,
     drop_database,
     with_database,
 )
+from tests.support.standby import StandbyPair, ThrowawayStandby  # noqa: E402
 
 # ============================================================================
 # Database harness: every test that takes `db_url` runs twice, once on a
@@ -35,6 +39,13 @@ from tests.support.postgres_server import (  # noqa: E402
 # the end.
 # If no server can be had, PostgreSQL tests are skipped locally; under CI
 # (CI=true or CI=1) they fail instead, and any skipped test fails the run.
+#
+# A streaming hot standby of the throwaway server (tests/support/standby.py)
+# and PgBouncer in transaction mode in front of it (tests/support/pgbouncer.py)
+# start when a test first asks for them (`standby_pair`, `pooled_url`, or the
+# session fixtures `postgres_standby` and `pgbouncer`). They need the
+# throwaway server: with SEEKERS_TEST_POSTGRES_URL set, tests that take them
+# are skipped (fail under CI).
 # ============================================================================
 
 POSTGRES_URL_ENV = "SEEKERS_TEST_POSTGRES_URL"
@@ -45,12 +56,19 @@ def _under_ci() -> bool:
     return os.environ.get("CI", "").strip().lower() in {"true", "1"}
 
 
+def _skip_or_fail(reason: str) -> NoReturn:
+    """Skip the test needing what is missing; under CI, fail it."""
+    if _under_ci():
+        pytest.fail(reason, pytrace=False)
+    pytest.skip(reason)
+
+
 @pytest.fixture(scope="session")
-def postgres_server_url() -> Iterator[str]:
-    """URL of a PostgreSQL server (and a database on it) for this test run."""
-    external = os.environ.get(POSTGRES_URL_ENV, "").strip()
-    if external:
-        yield external
+def postgres_server() -> Iterator[ThrowawayPostgres | None]:
+    """The throwaway PostgreSQL server this test run started, or None when
+    SEEKERS_TEST_POSTGRES_URL names a server to use instead."""
+    if os.environ.get(POSTGRES_URL_ENV, "").strip():
+        yield None
         return
     server = ThrowawayPostgres()
     reason = ""
@@ -59,13 +77,72 @@ def postgres_server_url() -> Iterator[str]:
     except Exception as error:
         reason = f"could not start a throwaway PostgreSQL server: {error}"
     if reason:
-        if _under_ci():
-            pytest.fail(reason, pytrace=False)
-        pytest.skip(reason)
+        _skip_or_fail(reason)
     try:
-        yield server.url
+        yield server
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="session")
+def postgres_server_url(postgres_server: ThrowawayPostgres | None) -> str:
+    """URL of a PostgreSQL server (and a database on it) for this test run."""
+    if postgres_server is None:
+        return os.environ[POSTGRES_URL_ENV].strip()
+    return postgres_server.url
+
+
+def _throwaway_server(server: ThrowawayPostgres | None, what: str) -> ThrowawayPostgres:
+    if server is None:
+        _skip_or_fail(
+            f"{what} needs the throwaway PostgreSQL server, but "
+            f"{POSTGRES_URL_ENV} names another one"
+        )
+    return server
+
+
+@pytest.fixture(scope="session")
+def postgres_standby(
+    postgres_server: ThrowawayPostgres | None,
+) -> Iterator[ThrowawayStandby]:
+    """A hot standby streaming from the throwaway server, for the whole run.
+
+    A database created on the server exists on the standby once
+    ``postgres_standby.wait_for(name)`` returns (``standby_pair`` does that).
+    """
+    standby = ThrowawayStandby(_throwaway_server(postgres_server, "a standby"))
+    reason = ""
+    try:
+        standby.start()
+    except Exception as error:
+        reason = f"could not start a standby of the throwaway PostgreSQL: {error}"
+    if reason:
+        _skip_or_fail(reason)
+    try:
+        yield standby
+    finally:
+        standby.stop()
+
+
+@pytest.fixture(scope="session")
+def pgbouncer(
+    postgres_server: ThrowawayPostgres | None,
+) -> Iterator[ThrowawayPgBouncer]:
+    """PgBouncer in transaction mode in front of the throwaway server, for the
+    whole run. Call ``pgbouncer.refresh_auth()`` after creating a role that
+    must log in through it."""
+    pooler = ThrowawayPgBouncer(_throwaway_server(postgres_server, "PgBouncer"))
+    reason = ""
+    try:
+        pooler.start()
+    except Exception as error:
+        reason = f"could not start PgBouncer in front of the throwaway server: {error}"
+    if reason:
+        _skip_or_fail(reason)
+    try:
+        yield pooler
+    finally:
+        pooler.stop()
 
 
 @contextlib.contextmanager
@@ -111,6 +188,29 @@ def pg_url(postgres_server_url: str) -> Iterator[str]:
     """
     with fresh_postgres_database(postgres_server_url) as url:
         yield url
+
+
+@pytest.fixture
+def standby_pair(postgres_standby: ThrowawayStandby) -> Iterator[StandbyPair]:
+    """A fresh, empty database on the throwaway server (``primary_url``) and
+    the same database on its standby (``standby_url``, read-only, already
+    there), dropped after the test. Mark tests that take it ``postgres``.
+
+    The standby lags: after writing on the primary, call
+    ``postgres_standby.wait_caught_up()`` before expecting to read it there.
+    """
+    with fresh_postgres_database(postgres_standby.primary.url) as primary_url:
+        name = urlsplit(primary_url).path.removeprefix("/")
+        yield StandbyPair(primary_url, postgres_standby.wait_for(name))
+
+
+@pytest.fixture
+def pooled_url(pgbouncer: ThrowawayPgBouncer) -> Iterator[str]:
+    """URL of a fresh, empty database reached through PgBouncer in transaction
+    mode (as ``seekers``), dropped after the test. Mark tests that take it
+    ``postgres``."""
+    with fresh_postgres_database(pgbouncer.primary.url) as url:
+        yield pgbouncer.url_for(urlsplit(url).path.removeprefix("/"))
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

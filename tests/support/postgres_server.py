@@ -33,10 +33,11 @@ import tempfile
 import threading
 import time
 import weakref
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from glob import glob
 from pathlib import Path
 from types import FrameType, TracebackType
+from typing import Protocol
 from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
@@ -60,9 +61,12 @@ _SERVER_SETTINGS: dict[str, str] = {
 _PG_HBA = """\
 # Written by tests/support/postgres_server.py.
 # The unix socket lives in a private temporary folder only the server's OS
-# user (and root) can enter; TCP needs the password.
-local all all                trust
-host  all all 127.0.0.1/32   scram-sha-256
+# user (and root) can enter; TCP needs the password. Replication (for
+# pg_basebackup and a standby's walreceiver, tests/support/standby.py) goes
+# over the unix socket too, as the superuser.
+local all         all                trust
+local replication all                trust
+host  all         all 127.0.0.1/32   scram-sha-256
 """
 
 
@@ -139,6 +143,58 @@ def drop_database(admin: psycopg.Connection[object] | str, name: str) -> None:
         admin.execute(statement)
 
 
+def os_user_when_root() -> pwd.struct_passwd | None:
+    """The OS user to run servers as: ``postgres`` when we are root, else None
+    (run them as ourselves). PostgreSQL and PgBouncer both refuse root."""
+    if os.geteuid() != 0:
+        return None
+    try:
+        return pwd.getpwnam(OS_USER)
+    except KeyError:
+        raise PostgresUnavailable(
+            f"running as root, but there is no {OS_USER!r} OS user to "
+            "run the server as (tests/support/ensure-postgres.sh "
+            "creates it)"
+        ) from None
+
+
+def command_as(os_user: pwd.struct_passwd | None, argv: Sequence[str]) -> list[str]:
+    """``argv``, run as ``os_user`` (None: as ourselves)."""
+    if os_user is None:
+        return list(argv)
+    if shutil.which("runuser"):
+        return ["runuser", "-u", os_user.pw_name, "--", *argv]
+    return ["su", os_user.pw_name, "-s", "/bin/sh", "-c", "exec " + shlex.join(argv)]
+
+
+def server_env() -> dict[str, str]:
+    """Our environment without libpq's ``PG*`` variables, in the C locale."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PG")}
+    env["LC_ALL"] = "C"
+    env.pop("LANG", None)
+    return env
+
+
+def make_temp_dir(prefix: str, os_user: pwd.struct_passwd | None) -> Path:
+    """A new private (0700) temporary folder owned by ``os_user``.
+
+    Under /tmp when ``os_user`` could not reach ``$TMPDIR``.
+    """
+    parent: str | None = None
+    if os_user is not None and not _accessible_to_others(
+        Path(tempfile.gettempdir()).resolve()
+    ):
+        parent = "/tmp"
+    path = Path(tempfile.mkdtemp(prefix=prefix, dir=parent))
+    chown_to(path, os_user)
+    return path
+
+
+def chown_to(path: Path, os_user: pwd.struct_passwd | None) -> None:
+    if os_user is not None:
+        os.chown(path, os_user.pw_uid, os_user.pw_gid)
+
+
 def _accessible_to_others(path: Path) -> bool:
     """Whether every folder from / down to ``path`` lets other users through."""
     for folder in [path, *path.parents]:
@@ -150,7 +206,24 @@ def _accessible_to_others(path: Path) -> bool:
     return True
 
 
-_running: weakref.WeakSet[ThrowawayPostgres] = weakref.WeakSet()
+class _Stoppable(Protocol):
+    def stop(self) -> None: ...
+
+
+_running: weakref.WeakSet[_Stoppable] = weakref.WeakSet()
+
+
+def stop_at_exit(thing: _Stoppable) -> None:
+    """Have ``thing.stop()`` run at interpreter exit and on SIGTERM."""
+    atexit.register(thing.stop)
+    _running.add(thing)
+    _stop_servers_on_sigterm()
+
+
+def forget_at_exit(thing: _Stoppable) -> None:
+    """Undo ``stop_at_exit(thing)`` (it has stopped)."""
+    atexit.unregister(thing.stop)
+    _running.discard(thing)
 
 
 def _stop_all_then_die(signum: int, frame: FrameType | None) -> None:
@@ -177,9 +250,21 @@ class ThrowawayPostgres:
     its database ``seekers``, and waits until it accepts connections.
     ``stop()`` kills it and deletes the folder; it also runs at interpreter
     exit and on SIGTERM (unless someone else handles SIGTERM).
+
+    ``settings`` override or extend the server settings (``-c key=value``),
+    e.g. ``{"fsync": "on", "synchronous_commit": "on", "full_page_writes":
+    "on"}`` for a durable server.
     """
 
-    def __init__(self, *, startup_timeout: float = 30.0) -> None:
+    _DIR_PREFIX = "seekers-pg-"
+
+    def __init__(
+        self,
+        *,
+        settings: Mapping[str, str] | None = None,
+        startup_timeout: float = 30.0,
+    ) -> None:
+        self.settings: dict[str, str] = {**_SERVER_SETTINGS, **(settings or {})}
         self.startup_timeout = startup_timeout
         self.bin_dir: Path | None = None
         self.base_dir: Path | None = None
@@ -232,23 +317,13 @@ class ThrowawayPostgres:
         began = time.monotonic()
         self._owner_pid = os.getpid()
         self.bin_dir = find_bin_dir()
-        if os.geteuid() == 0:
-            try:
-                self._as_os_user = pwd.getpwnam(OS_USER)
-            except KeyError:
-                raise PostgresUnavailable(
-                    f"running as root, but there is no {OS_USER!r} OS user to "
-                    "run the server as (tests/support/ensure-postgres.sh "
-                    "creates it)"
-                ) from None
-        atexit.register(self.stop)
-        _running.add(self)
-        _stop_servers_on_sigterm()
+        self._as_os_user = os_user_when_root()
+        stop_at_exit(self)
         try:
             self._make_base_dir()
-            self._initdb()
+            self._make_data_dir()
             self._launch_on_free_port()
-            self._create_role_and_database()
+            self._after_launch()
         except BaseException:
             self.stop()
             raise
@@ -259,8 +334,7 @@ class ThrowawayPostgres:
         """Kill the server (``pg_ctl stop -m immediate``), delete its folder."""
         if os.getpid() != self._owner_pid:
             return  # a forked child exiting: the server is its parent's
-        atexit.unregister(self.stop)
-        _running.discard(self)
+        forget_at_exit(self)
         self._kill_server()
         self.port = None
         base, self.base_dir = self.base_dir, None
@@ -304,35 +378,21 @@ class ThrowawayPostgres:
         return str(self.bin_dir / name)
 
     def _make_base_dir(self) -> None:
-        parent: str | None = None
-        if self._as_os_user is not None and not _accessible_to_others(
-            Path(tempfile.gettempdir()).resolve()
-        ):
-            parent = "/tmp"  # the postgres user could not reach $TMPDIR
-        self.base_dir = Path(tempfile.mkdtemp(prefix="seekers-pg-", dir=parent))
+        self.base_dir = make_temp_dir(self._DIR_PREFIX, self._as_os_user)
         self.socket_dir.mkdir(mode=0o700)
         # A unix socket path is limited to 107 bytes.
         if len(str(self.socket_dir / ".s.PGSQL.65535").encode()) > 107:
             raise PostgresUnavailable(
                 f"temporary folder path too long for a unix socket: {self.base_dir}"
             )
-        if self._as_os_user is not None:
-            for path in (self.base_dir, self.socket_dir):
-                os.chown(path, self._as_os_user.pw_uid, self._as_os_user.pw_gid)
+        chown_to(self.socket_dir, self._as_os_user)
 
     def _command(self, argv: Sequence[str]) -> list[str]:
         """``argv``, run as the server's OS user when we are root."""
-        if self._as_os_user is None:
-            return list(argv)
-        if shutil.which("runuser"):
-            return ["runuser", "-u", OS_USER, "--", *argv]
-        return ["su", OS_USER, "-s", "/bin/sh", "-c", "exec " + shlex.join(argv)]
+        return command_as(self._as_os_user, argv)
 
     def _env(self) -> dict[str, str]:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("PG")}
-        env["LC_ALL"] = "C"
-        env.pop("LANG", None)
-        return env
+        return server_env()
 
     def _run(
         self, argv: Sequence[str], *, timeout: float
@@ -347,6 +407,14 @@ class ThrowawayPostgres:
             timeout=timeout,
             check=False,
         )
+
+    def _make_data_dir(self) -> None:
+        """Fill ``data_dir``: a new cluster (a standby copies its primary's)."""
+        self._initdb()
+
+    def _after_launch(self) -> None:
+        """Once the server runs: set up what the tests use, prove it works."""
+        self._create_role_and_database()
 
     def _initdb(self) -> None:
         done = self._run(
@@ -374,8 +442,7 @@ class ThrowawayPostgres:
             )
         hba = self.data_dir / "pg_hba.conf"
         hba.write_text(_PG_HBA)
-        if self._as_os_user is not None:
-            os.chown(hba, self._as_os_user.pw_uid, self._as_os_user.pw_gid)
+        chown_to(hba, self._as_os_user)
 
     def _launch_on_free_port(self) -> None:
         # Another process may grab the port between our probe and the bind.
@@ -398,7 +465,7 @@ class ThrowawayPostgres:
         """
         assert self.port is not None
         settings = {
-            **_SERVER_SETTINGS,
+            **self.settings,
             "port": str(self.port),
             "unix_socket_directories": str(self.socket_dir),
         }
