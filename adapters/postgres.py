@@ -10,12 +10,14 @@ from dataclasses import dataclass
 import psycopg
 
 from adapters.roles import ACCESS_QUERY, Access, access_of
+from adapters.standby import in_recovery
 from adapters.storage import StorageConfig
 from domain.errors import StorageError
 
 PROBE_TIMEOUT_SECONDS = 3
-SCHEMA_VERSION = 4  # 2: the audit integrity tables; 3: fewer account indexes;
-# 4: the principal of each chain row, stamped by a trigger
+SCHEMA_VERSION = 5  # 2: the audit integrity tables; 3: fewer account indexes;
+# 4: the principal of each chain row, stamped by a trigger; 5: the functions
+# of a blue-green projections rebuild
 SCHEMA_MARKER = "seekers_schema"
 SCHEMA_LOCK = 0x5EE4E25  # any constant: the advisory lock guarding schema setup
 _PROBLEMS = (
@@ -33,27 +35,53 @@ _PROBLEMS = (
 
 
 def connect(config: StorageConfig) -> psycopg.Connection[tuple[object, ...]]:
-    """One direct connection, naming the problem when there is one.
+    """One direct connection, naming the problem when there is one."""
+    return probe(config)[0]
+
+
+POOLER_REFUSAL = "unsupported startup parameter"
+"""How PgBouncer refuses a startup option (``options``): the sign that the
+URL reaches a transaction pooler rather than the server itself."""
+
+
+def probe(config: StorageConfig) -> tuple[psycopg.Connection[tuple[object, ...]], bool]:
+    """A connection, and whether it goes through a pooler
+    (``adapters.postgres_store``).
 
     The library's pool only reports that it "couldn't get a connection" after
     its timeout; operators need to know whether the server is down, the
     password wrong, the database missing or the host unreachable.
     """
     env = config.environment
+    options = f"-c lock_timeout={env['POSTGRES_LOCK_TIMEOUT']}s"
     try:
-        return psycopg.connect(
-            host=env["POSTGRES_HOST"],
-            port=int(env["POSTGRES_PORT"]),
-            dbname=env["POSTGRES_DBNAME"],
-            user=env["POSTGRES_USER"],
-            password=env["POSTGRES_PASSWORD"],
-            connect_timeout=PROBE_TIMEOUT_SECONDS,
-            autocommit=True,
-        )
+        try:
+            return _connect(config, options=options), False
+        except psycopg.OperationalError as error:
+            if POOLER_REFUSAL not in str(error):
+                raise
+            return _connect(config), True
     except psycopg.Error as error:
         text = " ".join(str(error).split())
         problem = next((label for key, label in _PROBLEMS if key in text), text)
         raise StorageError(f"{config.safe_url}: {problem}") from None
+
+
+def _connect(
+    config: StorageConfig, *, options: str | None = None
+) -> psycopg.Connection[tuple[object, ...]]:
+    env = config.environment
+    return psycopg.connect(
+        host=env["POSTGRES_HOST"],
+        port=int(env["POSTGRES_PORT"]),
+        dbname=env["POSTGRES_DBNAME"],
+        user=env["POSTGRES_USER"],
+        password=env["POSTGRES_PASSWORD"],
+        connect_timeout=PROBE_TIMEOUT_SECONDS,
+        autocommit=True,
+        prepare_threshold=None,  # a pooler may hand each statement elsewhere
+        options=options or "",  # libpq sends no empty startup option
+    )
 
 
 @dataclass(frozen=True)
@@ -63,6 +91,10 @@ class Opening:
 
     creating: bool
     access: Access
+    pooled: bool = False
+    """The URL reaches a transaction pooler (``adapters.postgres_store``)."""
+    standby: bool = False
+    """The server is a hot standby, in recovery: it can only be read."""
 
 
 @contextmanager
@@ -74,7 +106,7 @@ def schema_lock(
 ) -> Iterator[Opening]:
     """Yields whether this process must create the schema (tables, functions,
     indexes), and the login's access; when creating, it holds an advisory
-    lock until done and marks it done.
+    lock until done and marks it done, in one transaction.
 
     Every command used to re-run the library's ``CREATE ... IF NOT EXISTS``
     and ``CREATE OR REPLACE FUNCTION``; two commands starting together then
@@ -85,26 +117,36 @@ def schema_lock(
     ``migrate`` runs the (idempotent) set-up even when the schema is ready.
     ``authorize`` sees the login's access first and may refuse the command.
     """
-    connection = connect(config)
+    connection, pooled = probe(config)
     try:
         access = access_of(connection.execute(ACCESS_QUERY).fetchone())
         authorize(access)
-        if _schema_ready(connection) and not migrate:
+        standby = in_recovery(connection)
+        if _schema_ready(connection) and not (migrate and not standby):
             connection.close()  # a CLI run holds the pool's two, no more
-            yield Opening(False, access)
+            yield Opening(False, access, pooled, standby)
             return
+        if standby:
+            raise StorageError(
+                f"{config.safe_url}: a read-only standby without this "
+                f"version's schema (schema {SCHEMA_VERSION}): it has not "
+                "replayed it yet (--fresh waits until it has), or the primary "
+                "has none (its owner runs 'seekers migrate' there)"
+            )
         if not access.owner:
             raise StorageError(
                 f"{config.safe_url}: the schema is missing or older than this "
                 f"version (schema {SCHEMA_VERSION}), and login {access.login!r} "
                 "does not own the store: the owner runs 'seekers migrate'"
             )
-        connection.execute("SELECT pg_advisory_lock(%s)", (SCHEMA_LOCK,))
-        try:
+        # A transaction's advisory lock, not a session's: behind a pooler the
+        # session is not this client's, the transaction is.
+        with connection.transaction():
+            connection.execute("SELECT pg_advisory_xact_lock(%s)", (SCHEMA_LOCK,))
             if _schema_ready(connection) and not migrate:  # made meanwhile
-                yield Opening(False, access)
+                yield Opening(False, access, pooled)
                 return
-            yield Opening(True, access)
+            yield Opening(True, access, pooled)
             connection.execute(
                 f"CREATE TABLE IF NOT EXISTS {SCHEMA_MARKER} (version INTEGER NOT NULL)"
             )
@@ -112,8 +154,6 @@ def schema_lock(
             connection.execute(
                 f"INSERT INTO {SCHEMA_MARKER} (version) VALUES (%s)", (SCHEMA_VERSION,)
             )
-        finally:
-            connection.execute("SELECT pg_advisory_unlock(%s)", (SCHEMA_LOCK,))
     finally:
         connection.close()
 

@@ -66,11 +66,19 @@ def after_insert(
     events_table: str,
     stored_events: Sequence[StoredEvent],
     ids: Sequence[int],
+    read: list[dict[str, Any]] | None = None,
 ) -> None:
     """What must commit with the events: the chain and tree, the erasure of
     every key a ``Purged`` event destroys (``adapters.erasure``), and the
-    request the events answer (``adapters.requests``)."""
-    Appender(sql, events_table).append(_records(stored_events, ids))
+    request the events answer (``adapters.requests``). ``read`` is the
+    chain's state when the caller already read it (``Appender.append``)."""
+    Appender(sql, events_table).append(_records(stored_events, ids), read=read)
+    after_chain(sql, stored_events)
+
+
+def after_chain(sql: Sql, stored_events: Sequence[StoredEvent]) -> None:
+    """What commits with the events besides their chain: the erasure of every
+    key a ``Purged`` event destroys, and the request the events answer."""
     erase_in_transaction(sql, erased_accounts(stored_events))
     requests.record(sql, stored_events)
 
@@ -82,11 +90,18 @@ class InsertHooks:
 
     inline: InlineHook | None = None
     events_table_name: str
+    last_notification_id: int | None = None
+    """The newest event this process inserted: what a command's catch-up
+    waits for (``projections.runner.Projections.catch_up_after_save``)."""
 
     def after_insert(
-        self, sql: Sql, stored_events: Sequence[StoredEvent], ids: Sequence[int]
+        self,
+        sql: Sql,
+        stored_events: Sequence[StoredEvent],
+        ids: Sequence[int],
+        read: list[dict[str, Any]] | None = None,
     ) -> None:
-        after_insert(sql, self.events_table_name, stored_events, ids)
+        after_insert(sql, self.events_table_name, stored_events, ids, read)
 
 
 class ChainingSQLiteRecorder(InsertHooks, SQLiteApplicationRecorder):
@@ -108,6 +123,7 @@ class ChainingSQLiteRecorder(InsertHooks, SQLiteApplicationRecorder):
         ids = super()._insert_events(c, stored_events, **kwargs)
         if ids:
             self.after_insert(Sql(c, postgres=False), stored_events, ids)
+            self.last_notification_id = ids[-1]
             if self.inline is not None:
                 self.inline(c, stored_events, ids)
         return ids

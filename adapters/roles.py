@@ -27,6 +27,7 @@ from typing import Any
 from psycopg import sql
 
 from adapters.storage import LEDGER_NAME
+from integrity.store import APPEND_FUNCTION
 
 OPERATOR = "seekers_operator"
 PRIVACY = "seekers_privacy"
@@ -82,6 +83,15 @@ PROJECTIONS = (
     "report_status", "report_withdrawals", "report_reinstatements",
     "report_declines",
 )  # fmt: skip
+REBUILD_FUNCTIONS = (
+    "seekers_rebuild_begin(text)",
+    "seekers_rebuild_analyze(text)",
+    "seekers_rebuild_swap(text, text)",
+    "seekers_rebuild_abandon(text)",
+)
+"""The owner's functions a projections rebuild runs its DDL through (made
+with the schema by ``projections.postgres_rebuild.rebuild_functions``): the
+swapped-in tables keep the live ones' owner and grants."""
 KEYS = ("seeker_keys", "email_index")
 MARKER = "seekers_roles"
 """The table whose presence says this store's roles are installed."""
@@ -228,8 +238,16 @@ def install_statements() -> list[sql.Composable]:
         sql.SQL("GRANT EXECUTE ON FUNCTION seekers_erase_keys(text[]) TO {}").format(
             writers
         ),
+        # The chain and tree of an insert, computed by the server (its
+        # caller's rights: it writes only what the writers may write).
+        sql.SQL("GRANT EXECUTE ON FUNCTION {} TO {}").format(
+            sql.SQL(APPEND_FUNCTION), writers
+        ),
         sql.SQL("GRANT TRUNCATE ON {} TO {}").format(
             _names(PROJECTIONS), sql.Identifier(ADMIN)
+        ),
+        sql.SQL("GRANT EXECUTE ON FUNCTION {} TO {}").format(
+            sql.SQL(", ").join(map(sql.SQL, REBUILD_FUNCTIONS)), sql.Identifier(ADMIN)
         ),
         # The auditor reads the log, never a key: which accounts still have
         # one (the erasure check), not the key itself.

@@ -21,6 +21,7 @@ SQLITE_EVENTS_TABLE = "stored_events"
 """The library's SQLite events table."""
 SQLITE_PERSISTENCE = "adapters.sqlite_store:SQLiteStoreFactory"
 SQLITE_RECORDER = "adapters.recorders:ChainingSQLiteRecorder"
+POSTGRES_PERSISTENCE = "adapters.postgres_store:PostgresStoreFactory"
 POSTGRES_RECORDER = "adapters.postgres_recorder:ChainingPostgresRecorder"
 
 
@@ -104,7 +105,9 @@ def parse_storage_url(url: str) -> StorageConfig:
             url=url,
             kind="postgresql",
             environment={
-                "PERSISTENCE_MODULE": "eventsourcing.postgres",
+                # The library's PostgreSQL persistence, its connections set
+                # up for the server or a pooler (adapters.postgres_store).
+                "PERSISTENCE_MODULE": POSTGRES_PERSISTENCE,
                 "POSTGRES_DBNAME": dbname,
                 "POSTGRES_HOST": parts.hostname,
                 "POSTGRES_PORT": str(port),

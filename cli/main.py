@@ -11,7 +11,9 @@ import click
 
 from adapters.storage import DEFAULT_URL
 from cli.errors import STORAGE, USAGE, report, report_domain_error
+from cli.params import TEXT, VERBATIM, as_typed_options
 from domain.errors import SeekerLedgerError
+from domain.typed import as_typed
 
 
 def default_actor() -> str:
@@ -169,7 +171,7 @@ class LazyGroup(click.Group):
         module_name, _, attribute = COMMANDS[cmd_name][0].partition(":")
         command = getattr(importlib.import_module(module_name), attribute)
         assert isinstance(command, click.Command)
-        return command
+        return as_typed_options(command)
 
     def format_commands(
         self, ctx: click.Context, formatter: click.HelpFormatter
@@ -184,10 +186,17 @@ class LazyGroup(click.Group):
             formatter.write_dl(rows)
 
 
-@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(
+    cls=LazyGroup,
+    context_settings={
+        "help_option_names": ["-h", "--help"],
+        "token_normalize_func": as_typed,  # choices as people type them (§5)
+    },
+)
 @click.option(
     "--db",
     "db_url",
+    type=VERBATIM,
     envvar="SEEKERS_DB",
     default=DEFAULT_URL,
     show_default=True,
@@ -195,24 +204,51 @@ class LazyGroup(click.Group):
 )
 @click.option(
     "--actor",
+    type=TEXT,
     envvar="SEEKERS_ACTOR",
     default=default_actor,
     help="Who is acting (default: the operating-system user).",
 )
+@click.option(
+    "--read-db",
+    "read_url",
+    type=VERBATIM,
+    envvar="SEEKERS_READ_DB",
+    metavar="URL",
+    help="A PostgreSQL hot standby for the read commands (show, history, list, "
+    "report, find, export-data, audit verify/export/prove); the rest use --db.",
+)
+@click.option(
+    "--fresh",
+    is_flag=True,
+    help="With --read-db: first wait until the standby has caught up with the "
+    "primary (--db) as it is now.",
+)
 @click.option("--json", "as_json", is_flag=True, help="One JSON document on stdout.")
 @click.pass_context
-def cli(ctx: click.Context, db_url: str, actor: str, as_json: bool) -> None:
+def cli(
+    ctx: click.Context,
+    db_url: str,
+    actor: str,
+    read_url: str | None,
+    fresh: bool,
+    as_json: bool,
+) -> None:
     """Seeker Ledger: job seekers' accounts as an event-sourced ledger."""
     from cli.session import Session
 
     session = Session(
-        db_url=db_url, actor=actor.strip() or default_actor(), json=as_json
+        db_url=db_url,
+        actor=actor.strip() or default_actor(),
+        json=as_json,
+        read_url=read_url.strip() or None if read_url else None,
+        fresh=fresh,
     )
     ctx.obj = session
     ctx.call_on_close(session.close)
 
 
-_GLOBAL_OPTIONS_WITH_VALUES = ("--db", "--actor")
+_GLOBAL_OPTIONS_WITH_VALUES = ("--db", "--actor", "--read-db")
 
 
 def _wants_json(argv: Sequence[str]) -> bool:
@@ -231,7 +267,7 @@ def _wants_json(argv: Sequence[str]) -> bool:
 
 
 INTERRUPTED = 130
-_ENVIRONMENT = ("SEEKERS_DB", "SEEKERS_ACTOR", "SEEKERS_MASTER_KEY")
+_ENVIRONMENT = ("SEEKERS_DB", "SEEKERS_ACTOR", "SEEKERS_MASTER_KEY", "SEEKERS_READ_DB")
 
 
 def unreadable_input(arguments: Sequence[str]) -> str | None:

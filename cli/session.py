@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import re
 import sqlite3
 import sys
 import uuid
@@ -54,13 +52,47 @@ def storage_errors(config: StorageConfig) -> Iterator[None]:
     except Exception as error:
         if _is_integrity_error(error) or not isinstance(error, _driver_errors()):
             raise
+        if _read_only(error):
+            raise StorageError(
+                f"{config.safe_url}: a read-only hot standby, and this would "
+                "write (audit prove does when no checkpoint covers the account "
+                "yet: run 'seekers audit checkpoint' on the primary first)"
+            ) from None
         detail = " ".join(str(error).split()) or type(error).__name__
         detail = detail.replace(config.url, config.safe_url)
         raise StorageError(f"{config.safe_url}: {detail}") from None
 
 
+def _read_only(error: BaseException | None) -> bool:
+    """A write refused by a hot standby (SQLSTATE 25006), however wrapped."""
+    while error is not None:
+        if getattr(error, "sqlstate", None) == "25006":
+            return True
+        error = error.__cause__
+    return False
+
+
 def _notice(message: str) -> None:
     click.echo(f"note: {message}", err=True)
+
+
+READS = frozenset(
+    {
+        "show",
+        "history",
+        "list",
+        "report",
+        "find",
+        "export-data",
+        "audit verify",
+        "audit export",
+        "audit prove",
+        "projections status",
+    }
+)
+"""The commands that only read: with ``--read-db`` they read the standby
+(``audit prove`` writes only when no checkpoint covers the account yet,
+and then says that the primary must make one)."""
 
 
 @dataclass
@@ -68,15 +100,29 @@ class Session:
     db_url: str
     actor: str
     json: bool
+    read_url: str | None = None
+    """``--read-db``: a hot standby the read commands use instead of ``--db``."""
+    fresh: bool = False
+    """``--fresh``: a read from the standby waits until it has replayed the
+    primary's log as it stood when the command started."""
+    standby: bool = False
+    """PostgreSQL: this run reads a hot standby, once opened."""
     migrating: bool = False
     """``seekers migrate``: run the schema set-up even on a ready store."""
     access: Access | None = None
     """PostgreSQL: the login's roles on this store, once opened."""
+    pooled: bool = False
+    """PostgreSQL: the URL reaches a transaction pooler (PgBouncer), once
+    opened: no session state (``adapters.postgres_store``)."""
     _ledger: SeekerLedger | None = field(default=None, repr=False)
     _projections: Projections | None = field(default=None, repr=False)
 
     @property
     def config(self) -> StorageConfig:
+        """The store this run opens: ``--read-db`` for a read command when
+        one is given, else ``--db``."""
+        if self.read_url and self.command_name() in READS:
+            return parse_storage_url(self.read_url)
         return parse_storage_url(self.db_url)
 
     def ledger(self, *, create: bool = False) -> SeekerLedger:
@@ -151,14 +197,13 @@ class Session:
         one process at a time (see ``adapters.postgres.schema_lock``), and
         a login whose roles do not allow this command is refused first."""
         from adapters.postgres import schema_lock
+        from adapters.postgres_store import POOLED
         from privacy.opening import vault_opener
         from projections.runner import Projections
         from services.ledger import SeekerLedger
 
-        # Every statement of this run, not only the library's inserts, gives
-        # up on a lock held elsewhere instead of hanging (libpq reads this).
-        others = re.sub(r"-c lock_timeout=\S+", "", os.environ.get("PGOPTIONS", ""))
-        os.environ["PGOPTIONS"] = f"{others.strip()} -c lock_timeout={lock_timeout()}s"
+        if self.read_url and parse_storage_url(self.read_url).url == config.url:
+            self._catch_up_standby(config)
 
         with schema_lock(
             config, migrate=self.migrating, authorize=self._authorize
@@ -167,6 +212,10 @@ class Session:
             environment = dict(config.environment)
             if not creating:
                 environment["CREATE_TABLE"] = "no"
+            self.pooled = opening.pooled
+            if opening.standby:
+                self._refuse_writes_to_standby(config)
+            environment[POOLED] = "yes" if opening.pooled else "no"
             # A login that may not read the seekers' keys (the auditor) reads
             # every event with its personal data still sealed.
             opener = (
@@ -179,6 +228,56 @@ class Session:
                 self._projections = Projections(self._ledger, create_tables=creating)
                 if creating:
                     create_postgres_extras(self._ledger, migrating=self.migrating)
+
+    def _refuse_writes_to_standby(self, config: StorageConfig) -> None:
+        """A hot standby serves the read commands only."""
+        command = self.command_name()
+        if command not in READS:
+            raise StorageError(
+                f"{config.safe_url}: a read-only hot standby (in recovery): "
+                f"'{command}' records events and must go to the primary "
+                "(--db; --read-db serves the read commands)"
+            )
+        self.standby = True
+
+    def _catch_up_standby(self, config: StorageConfig) -> None:
+        """Before a read from ``--read-db``: when it is a hot standby, say how
+        far behind the primary (``--db``) it is, if it is; with ``--fresh``,
+        first wait until it has caught up with the primary's log as it
+        stands now (``adapters.standby``)."""
+        from adapters.postgres import connect
+        from adapters.standby import (
+            in_recovery,
+            lag_behind,
+            primary_position,
+            wait_until_replayed,
+        )
+
+        with connect(config) as standby:
+            if not in_recovery(standby):
+                return  # a primary named as --read-db: always current
+            primary = parse_storage_url(self.db_url)
+            if primary.kind != "postgresql" or primary.url == config.url:
+                if self.fresh:
+                    raise StorageError(
+                        f"{config.safe_url}: --fresh needs the primary as --db "
+                        "to know how far the standby must catch up"
+                    )
+                return
+            try:
+                with connect(primary) as connection:
+                    position = primary_position(connection)
+            except StorageError as error:
+                if self.fresh:
+                    raise StorageError(f"--fresh needs the primary: {error}") from None
+                _notice(f"reading the standby; its lag is unknown ({error})")
+                return
+            if self.fresh:
+                wait_until_replayed(
+                    standby, position, timeout=lock_timeout(), config=config
+                )
+            elif (lag := lag_behind(standby, position)) is not None:
+                _notice(lag.describe())
 
     def _authorize(self, access: Access) -> None:
         """Exit 7 before anything is read or written when the login's roles
@@ -234,6 +333,8 @@ class Session:
         and the store lets us; otherwise read what is projected and say how
         far behind it is (another process holds the write lock, or the store
         is read-only): a read never fails for want of a write."""
+        if self.standby:
+            return  # read-only: the primary's commands keep them, as replayed
         projections = self.projections()
         statuses = [self.call(projections.status, name) for name in projections.names]
         lag = max((status.lag for status in statuses), default=0)

@@ -14,6 +14,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from domain.errors import PolicyFileError
+from domain.typed import as_typed
 
 CHANNELS = ("web", "counter", "phone", "email", "form", "app")
 WITHDRAWAL_REASONS = (
@@ -271,13 +272,15 @@ MAX_NAME = 64
 
 
 def load_policy(name_or_path: str) -> Policy:
-    """A preset by name, or a policy from a TOML file.
+    """A preset by name (as typed: ``ｗｏｒｋｐｏｒｔ`` is ``workport``), or a
+    policy from a TOML file (its path taken byte for byte).
 
     A file may say ``based_on = "<preset>"`` and then give only the keys it
     changes; otherwise it must give every key.
     """
-    if name_or_path in PRESETS:
-        return PRESETS[name_or_path]
+    preset = as_typed(name_or_path).strip()
+    if preset in PRESETS:
+        return PRESETS[preset]
     path = Path(name_or_path)
     if path.suffix != ".toml":
         raise PolicyFileError(

@@ -2,6 +2,11 @@
 
 Every instant in the domain is an aware ``datetime`` in UTC; days, months and
 years are counted on the calendar of the policy's time zone.
+
+``parse_instant`` and ``parse_date`` are the one place every date option
+and imported date is read: ISO 8601 as before, and the Japanese forms of
+``domain.eras`` (``2026年2月2日``, ``令和8年2月2日``, ``R8.2.2``), full-width
+digits included (SPEC §5).
 """
 
 from __future__ import annotations
@@ -9,7 +14,9 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from domain.eras import EXPECTED, parse_japanese
 from domain.errors import BadValue
+from domain.typed import as_typed
 
 FUTURE_TOLERANCE = timedelta(minutes=5)
 EARLIEST_YEAR = 1900
@@ -24,9 +31,18 @@ def utcnow() -> datetime:
 
 
 def parse_instant(text: str, zone: ZoneInfo) -> datetime:
-    """An ISO 8601 date or date-time; a date alone means 00:00 in ``zone``."""
-    value = text.strip()
+    """An ISO 8601 date or date-time, or a Japanese date with an optional time
+    (``令和8年2月2日 14:05``); a date alone means 00:00 in ``zone``."""
+    value = as_typed(text).strip()
     try:
+        written = parse_japanese(value)
+        if written is not None:
+            day, clock = written
+            if not EARLIEST_YEAR <= day.year <= LATEST_YEAR:
+                raise OverflowError
+            if clock is None:
+                return start_of_day(day, zone)
+            return datetime.combine(day, clock, tzinfo=zone).astimezone(UTC)
         if len(value) == 10:
             day = date.fromisoformat(value)
             if not EARLIEST_YEAR <= day.year <= LATEST_YEAR:
@@ -39,7 +55,11 @@ def parse_instant(text: str, zone: ZoneInfo) -> datetime:
             parsed = parsed.replace(tzinfo=zone)
         return parsed.astimezone(UTC)
     except ValueError:
-        raise BadValue(f"not an ISO 8601 date or date-time: {text!r}") from None
+        raise BadValue(
+            f"not an ISO 8601 date or date-time: {text!r} (expected e.g. "
+            f"2026-02-02T14:05, 2026-02-02, {EXPECTED}; a time such as 14:05 "
+            "may follow a Japanese date)"
+        ) from None
     except OverflowError:
         raise BadValue(
             f"date-time out of range (years {EARLIEST_YEAR}-{LATEST_YEAR}): {text!r}"
@@ -47,10 +67,17 @@ def parse_instant(text: str, zone: ZoneInfo) -> datetime:
 
 
 def parse_date(text: str) -> date:
+    """A day: ISO 8601 (``YYYY-MM-DD``) or a Japanese date (``昭和63年4月2日``)."""
+    value = as_typed(text).strip()
+    written = parse_japanese(value)
+    if written is not None and written[1] is not None:
+        raise BadValue(f"a date without a time of day is wanted here: {text!r}")
     try:
-        day = date.fromisoformat(text.strip())
+        day = written[0] if written else date.fromisoformat(value)
     except ValueError:
-        raise BadValue(f"not a date (YYYY-MM-DD): {text!r}") from None
+        raise BadValue(
+            f"not a date: {text!r} (expected YYYY-MM-DD, {EXPECTED})"
+        ) from None
     if not EARLIEST_YEAR - 100 <= day.year <= LATEST_YEAR:
         raise BadValue(f"date out of range: {text!r}")
     return day

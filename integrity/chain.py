@@ -28,8 +28,8 @@ import hashlib
 from uuid import UUID
 
 GENESIS = bytes(32)
-_STREAM_TAGS = (b"seekers/stream/v1\x00", b"seekers/stream/v2\x00")
-_LEAF_TAGS = (b"seekers/leaf/v1\x00", b"seekers/leaf/v2\x00")
+STREAM_TAGS = (b"seekers/stream/v1\x00", b"seekers/stream/v2\x00")
+LEAF_TAGS = (b"seekers/leaf/v1\x00", b"seekers/leaf/v2\x00")
 
 
 def event_digest(topic: str, state: bytes) -> bytes:
@@ -52,10 +52,10 @@ def stream_hash(
     """Format 2 when ``principal`` is given, format 1 (no principal) if not."""
     head = previous + account.bytes + version.to_bytes(8, "big") + digest
     if principal is None:
-        return hashlib.sha256(_STREAM_TAGS[0] + head).digest()
+        return hashlib.sha256(STREAM_TAGS[0] + head).digest()
     who = principal.encode()
     return hashlib.sha256(
-        _STREAM_TAGS[1] + head + len(who).to_bytes(4, "big") + who
+        STREAM_TAGS[1] + head + len(who).to_bytes(4, "big") + who
     ).digest()
 
 
@@ -63,5 +63,5 @@ def leaf_data(
     notification_id: int, stream: bytes, principal: str | None = None
 ) -> bytes:
     """The leaf of a format-2 row (one with a principal) carries the /v2 tag."""
-    tag = _LEAF_TAGS[0 if principal is None else 1]
+    tag = LEAF_TAGS[0 if principal is None else 1]
     return tag + notification_id.to_bytes(8, "big") + stream

@@ -64,6 +64,7 @@ class ChainedLog:
         already chained (one cheap read on every later open).
         """
         if self.state() is not None:
+            self._tree_started()
             return None
         with self._writing() as sql:
             if read_state(sql) is not None:
@@ -71,4 +72,11 @@ class ChainedLog:
             Appender(sql, self.events_table).append([])
             state = read_state(sql)
             assert state is not None
+        self._tree_started()
         return Chained(events=state.chained_from, at=state.created_at)
+
+    def _tree_started(self) -> None:
+        """Tell the recorder the tree exists: it then appends to it on the
+        server, with no look first (``adapters.postgres_recorder``)."""
+        if hasattr(self.recorder, "tree_started"):
+            self.recorder.tree_started = True

@@ -27,10 +27,30 @@ from functools import lru_cache
 from typing import Any, Protocol
 from uuid import UUID
 
-from integrity.chain import GENESIS, event_digest, leaf_data, stream_hash
+from integrity.chain import (
+    GENESIS,
+    LEAF_TAGS,
+    STREAM_TAGS,
+    event_digest,
+    leaf_data,
+    stream_hash,
+)
 from integrity.merkle import CompactRange, leaf_hash
 
 BACKFILL_BATCH = 5000
+_TAG_STREAM_V2 = STREAM_TAGS[1].hex()
+_TAG_LEAF_V2 = LEAF_TAGS[1].hex()
+
+
+class Positioned(Protocol):
+    """An event's place in its stream (a ``StoredRecord``, or the library's
+    ``StoredEvent`` before its insert has given it a notification id)."""
+
+    @property
+    def originator_id(self) -> Any: ...
+
+    @property
+    def originator_version(self) -> int: ...
 
 
 class RawCursor(Protocol):
@@ -98,6 +118,108 @@ _POSTGRES_PRINCIPAL = [
 ]
 
 
+APPEND_FUNCTION = "seekers_chain_appended(integer)"
+
+
+def append_function(events_table: str) -> str:
+    """PostgreSQL: ``Appender``'s work as one server-side function, for the
+    insert of a command's events.
+
+    Every insert holds the log's lock until it commits; computing the chain
+    in the client meant a round trip and client work under that lock, which
+    on a busy machine is where a descheduled client stalls every other one.
+    The function chains the ``inserted`` newest events (those of the
+    calling transaction: the lock keeps anyone else's out) in log order,
+    exactly as ``Appender`` does (``integrity.chain``: the same tags, the
+    same lengths, big-endian integers; ``uuid_send``, ``int8send`` and
+    ``int4send`` give the bytes Python's ``UUID.bytes`` and
+    ``int.to_bytes(..., "big")`` give), with the session's login as the
+    principal. A store with no tree yet has it started by ``Appender``
+    (``integrity.chaining``) before this is used; without one, it fails.
+    ``audit verify`` checks every row it writes against the Python
+    reference, and so does the independent verifier."""
+    return f"""CREATE OR REPLACE FUNCTION seekers_chain_appended(inserted integer)
+        RETURNS void LANGUAGE plpgsql AS $$
+        DECLARE
+            genesis CONSTANT bytea := '\\x{GENESIS.hex()}';
+            stream_tag CONSTANT bytea := '\\x{_TAG_STREAM_V2}';
+            leaf_tag CONSTANT bytea := '\\x{_TAG_LEAF_V2}';
+            who CONSTANT bytea := convert_to(session_user::text, 'UTF8');
+            tree_size bigint;
+            edge bytea;
+            edge_nodes bytea[];
+            stored record;
+            topic_bytes bytea;
+            digest bytea;
+            previous bytea;
+            chained bytea;
+            node bytea;
+            node_index bigint;
+            depth integer;
+            last integer;
+        BEGIN
+            SELECT s.size, s.frontier INTO tree_size, edge
+                FROM integrity_state s WHERE s.id = 1;
+            IF NOT FOUND THEN
+                RAISE EXCEPTION 'seekers: this log has no tree yet';
+            END IF;
+            edge_nodes := ARRAY(
+                SELECT substring(edge FROM i FOR 32)
+                FROM generate_series(1, octet_length(edge), 32) AS i
+            );
+            FOR stored IN
+                SELECT * FROM (
+                    SELECT notification_id, originator_id, originator_version,
+                        e.topic, state
+                    FROM {events_table} e
+                    ORDER BY notification_id DESC LIMIT inserted
+                ) AS newest ORDER BY notification_id
+            LOOP
+                topic_bytes := convert_to(stored.topic, 'UTF8');
+                digest := sha256(int4send(octet_length(topic_bytes)) || topic_bytes
+                    || int8send(octet_length(stored.state)::bigint) || stored.state);
+                previous := NULL;
+                IF stored.originator_version > 1 THEN
+                    SELECT stream_hash INTO previous FROM integrity_events
+                    WHERE originator_id = stored.originator_id::text
+                        AND originator_version = stored.originator_version - 1;
+                END IF;
+                chained := sha256(stream_tag || coalesce(previous, genesis)
+                    || uuid_send(stored.originator_id)
+                    || int8send(stored.originator_version::bigint) || digest
+                    || int4send(octet_length(who)) || who);
+                INSERT INTO integrity_events (leaf_index, notification_id,
+                    originator_id, originator_version, event_digest, stream_hash,
+                    principal)
+                VALUES (tree_size, stored.notification_id, stored.originator_id::text,
+                    stored.originator_version, digest, chained, session_user);
+                node := sha256('\\x00'::bytea || leaf_tag
+                    || int8send(stored.notification_id::bigint) || chained);
+                node_index := tree_size;
+                depth := 0;
+                INSERT INTO integrity_nodes (level, idx, hash)
+                    VALUES (0, node_index, node);
+                WHILE node_index % 2 = 1 LOOP
+                    last := array_length(edge_nodes, 1);
+                    node := sha256('\\x01'::bytea || edge_nodes[last] || node);
+                    edge_nodes := edge_nodes[1:last - 1];
+                    node_index := node_index / 2;
+                    depth := depth + 1;
+                    INSERT INTO integrity_nodes (level, idx, hash)
+                        VALUES (depth, node_index, node);
+                END LOOP;
+                edge_nodes := edge_nodes || node;
+                tree_size := tree_size + 1;
+            END LOOP;
+            UPDATE integrity_state SET size = tree_size,
+                frontier = coalesce(
+                    (SELECT string_agg(f, ''::bytea ORDER BY n)
+                     FROM unnest(edge_nodes) WITH ORDINALITY AS t(f, n)),
+                    ''::bytea)
+            WHERE id = 1;
+        END $$"""
+
+
 def add_principal_column(cursor: RawCursor) -> None:
     """SQLite: give a table made before principals existed its column
     (SQLite's ``ADD COLUMN`` has no ``IF NOT EXISTS``)."""
@@ -132,15 +254,16 @@ class Sql:
         """An account id as the events table stores it (SQLite: hex)."""
         return account if self.postgres else account.hex
 
-    def _sql(self, sql: str) -> str:
+    def sql(self, sql: str) -> str:
+        """``sql`` with this store's placeholders."""
         return sql.replace("?", "%s") if self.postgres else sql
 
     def run(self, sql: str, params: Sequence[Any] = ()) -> None:
-        self.cursor.execute(self._sql(sql), params)
+        self.cursor.execute(self.sql(sql), params)
 
     def many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
         if rows:
-            self.cursor.executemany(self._sql(sql), rows)
+            self.cursor.executemany(self.sql(sql), rows)
 
     def _settle(self) -> None:
         """In PostgreSQL pipeline mode, receive every pending result before a
@@ -154,7 +277,7 @@ class Sql:
     def rows(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
         if self.postgres:
             self._settle()
-        self.cursor.execute(self._sql(sql), params)
+        self.cursor.execute(self.sql(sql), params)
         return [dict(row) for row in self.cursor.fetchall()]
 
     def tuples(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
@@ -166,7 +289,7 @@ class Sql:
             factory = self.cursor.row_factory
             self.cursor.row_factory = tuple_row
             try:
-                self.cursor.execute(self._sql(sql), params)
+                self.cursor.execute(self.sql(sql), params)
                 found: list[tuple[Any, ...]] = self.cursor.fetchall()
             finally:
                 self.cursor.row_factory = factory
@@ -233,38 +356,59 @@ class Appender:
         self.sql = sql
         self.events_table = events_table
 
-    def append(self, records: Sequence[StoredRecord]) -> None:
-        state, previous, principal = self._read(records)
+    def append(
+        self,
+        records: Sequence[StoredRecord],
+        *,
+        read: list[dict[str, Any]] | None = None,
+    ) -> None:
+        """Chain and tree-append ``records``. ``read`` is the result of
+        ``read_statement``'s query when the caller already ran it (PostgreSQL
+        sends it in the insert's round trip, under the log's lock)."""
+        state, previous, principal = self._read(records, read)
         if state is None:
             first = records[0].notification_id if records else None
             state = self._start(before=first, principal=principal)
             previous = None
         self._append(state, records, principal, previous)
 
-    def _read(
-        self, records: Sequence[StoredRecord]
-    ) -> tuple[TreeState | None, dict[tuple[UUID, int], bytes] | None, str]:
-        """The tree's state, the principal writing (PostgreSQL: the
-        session's login, as the trigger will stamp it; SQLite: the
-        operating-system user) and, when the batch continues one stream (a
-        command), that stream's last hash: one statement on the command path.
-        ``None`` for the hashes means "look them up" (several streams)."""
+    def read_statement(
+        self, records: Sequence[Positioned]
+    ) -> tuple[str, tuple[Any, ...]]:
+        """The one statement (``?`` placeholders) that reads what appending
+        ``records`` needs: the
+        tree's state, the principal writing (PostgreSQL: the session's
+        login, as the trigger will stamp it) and, when the batch continues
+        one stream (a command), that stream's last hash."""
         who = ", session_user AS principal" if self.sql.postgres else ""
         streams = {record.originator_id for record in records}
-        hashes: dict[tuple[UUID, int], bytes] | None = None
         if len(streams) != 1:
-            rows = self.sql.rows(
-                f"SELECT {_STATE_COLUMNS}{who} FROM integrity_state WHERE id = 1"
-            )
-        else:
+            return f"SELECT {_STATE_COLUMNS}{who} FROM integrity_state WHERE id = 1", ()
+        account = records[0].originator_id
+        version = records[0].originator_version - 1  # a batch is in order
+        return (
+            f"SELECT {_STATE_COLUMNS}{who}, (SELECT stream_hash FROM "
+            "integrity_events WHERE originator_id = ? AND originator_version = ?)"
+            " AS previous FROM integrity_state WHERE id = 1",
+            (str(account), version),
+        )
+
+    def _read(
+        self, records: Sequence[StoredRecord], read: list[dict[str, Any]] | None
+    ) -> tuple[TreeState | None, dict[tuple[UUID, int], bytes] | None, str]:
+        """The tree's state, the principal and, for a batch of one stream,
+        that stream's last hash (``read_statement``): one statement on the
+        command path. ``None`` for the hashes means "look them up" (several
+        streams)."""
+        streams = {record.originator_id for record in records}
+        hashes: dict[tuple[UUID, int], bytes] | None = None
+        if read is None:
+            statement, params = self.read_statement(records)
+            read = self.sql.rows(statement, params)
+        rows = read
+        if len(streams) == 1:
             account = records[0].originator_id
-            version = records[0].originator_version - 1  # a batch is in order
-            rows = self.sql.rows(
-                f"SELECT {_STATE_COLUMNS}{who}, (SELECT stream_hash FROM "
-                "integrity_events WHERE originator_id = ? AND originator_version = ?)"
-                " AS previous FROM integrity_state WHERE id = 1",
-                (str(account), version),
-            )
+            version = records[0].originator_version - 1
             if rows:
                 previous = rows[0]["previous"]
                 hashes = (

@@ -12,7 +12,7 @@ rebuild process thousands of events per transaction.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Hashable, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from operator import itemgetter
 from typing import Any, Protocol
 
@@ -62,8 +62,13 @@ LOAD_CHUNK = 500
 """Accounts read per query when a batch loads the rows it will change."""
 
 
-def _chunks(items: Sequence[str]) -> list[list[str]]:
-    return [list(items[i : i + LOAD_CHUNK]) for i in range(0, len(items), LOAD_CHUNK)]
+LAST_STATES_CHUNK = 100
+"""Accounts whose last audited state one query reads: one subquery each,
+well under SQLite's limit of 500 terms in a compound ``SELECT``."""
+
+
+def _chunks(items: Sequence[str], size: int = LOAD_CHUNK) -> list[list[str]]:
+    return [list(items[i : i + size]) for i in range(0, len(items), size)]
 
 
 def _marks(values: Sequence[Any]) -> str:
@@ -88,8 +93,14 @@ CounterKey = tuple[str, tuple[tuple[str, Any], ...]]
 
 
 class ChangeSet:
-    def __init__(self, cursor: Cursor) -> None:
+    def __init__(self, cursor: Cursor, tables: Mapping[str, str] | None = None) -> None:
+        """``tables`` maps a projection table's name to the table written
+        (a rebuild's shadow, ``projections.schema.SHADOW``); by default, the
+        live tables."""
         self.cursor = cursor
+        self._tables = dict(tables or {})
+        self._accounts_table = self.table("accounts")
+        self._audit_table = self.table("audit_trail")
         self._accounts: dict[str, Row] = {}
         self._stored: dict[str, Row] = {}
         """Each row read from the table, as it was read (what ``flush``
@@ -101,6 +112,10 @@ class ChangeSet:
         self._appends: dict[str, list[Row]] = defaultdict(list)
         self._last_states: dict[str, str | None] = {}
         self._account_ids: dict[Hashable, str] = {}
+
+    def table(self, name: str) -> str:
+        """The table this batch writes for the projection table ``name``."""
+        return self._tables.get(name, name)
 
     # -- accounts ----------------------------------------------------------
 
@@ -116,7 +131,9 @@ class ChangeSet:
         """The account's row as this batch has left it so far."""
         row = self._accounts.get(account_id)
         if row is None:
-            self.cursor.execute("SELECT * FROM accounts WHERE id = ?", (account_id,))
+            self.cursor.execute(
+                f"SELECT * FROM {self._accounts_table} WHERE id = ?", (account_id,)
+            )
             rows = self.cursor.fetchall()
             if not rows:
                 raise LookupError(f"accounts projection has no row for {account_id}")
@@ -130,7 +147,8 @@ class ChangeSet:
         wanted = [each for each in account_ids if each not in self._accounts]
         for chunk in _chunks(wanted):
             self.cursor.execute(
-                f"SELECT * FROM accounts WHERE id IN ({_marks(chunk)})", chunk
+                f"SELECT * FROM {self._accounts_table} WHERE id IN ({_marks(chunk)})",
+                chunk,
             )
             for row in self.cursor.fetchall():
                 self._read(row)
@@ -163,7 +181,7 @@ class ChangeSet:
     def last_state(self, account_id: str) -> str | None:
         if account_id not in self._last_states:
             self.cursor.execute(
-                "SELECT to_state FROM audit_trail WHERE account = ? "
+                f"SELECT to_state FROM {self._audit_table} WHERE account = ? "
                 "ORDER BY version DESC LIMIT 1",
                 (account_id,),
             )
@@ -175,11 +193,17 @@ class ChangeSet:
         """Read these accounts' last audited states a chunk at a time, rather
         than one query per account as ``last_state`` would."""
         wanted = [each for each in account_ids if each not in self._last_states]
-        for chunk in _chunks(wanted):
+        for chunk in _chunks(wanted, LAST_STATES_CHUNK):
+            # Each account's newest row through the (account, version) index,
+            # one probe each: a long history costs no more than a short one.
+            newest = (
+                f"SELECT * FROM (SELECT account, to_state FROM {self._audit_table} "
+                "WHERE account = ? ORDER BY version DESC LIMIT 1)"
+            )
             self.cursor.execute(
-                "SELECT account, to_state FROM audit_trail AS t "
-                f"WHERE account IN ({_marks(chunk)}) AND version = ("
-                "SELECT MAX(version) FROM audit_trail WHERE account = t.account)",
+                " UNION ALL ".join(
+                    f"{newest} AS t{index}" for index in range(len(chunk))
+                ),
                 chunk,
             )
             found = {row["account"]: row["to_state"] for row in self.cursor.fetchall()}
@@ -205,7 +229,8 @@ class ChangeSet:
             counters[(table, columns, counted)].append(
                 [*values, *(totals[c] for c in counted)]
             )
-        for (table, columns, counted), rows in counters.items():
+        for (name, columns, counted), rows in counters.items():
+            table = self.table(name)
             names = [*columns, *counted]
             self.cursor.executemany(
                 f"INSERT INTO {table} ({', '.join(names)}) "
@@ -214,10 +239,10 @@ class ChangeSet:
                 + ", ".join(f"{c} = {table}.{c} + excluded.{c}" for c in counted),
                 rows,
             )
-        for table, appended in self._appends.items():
+        for name, appended in self._appends.items():
             names = list(appended[0])
             self.cursor.insert_rows(
-                table, names, list(map(itemgetter(*names), appended))
+                self.table(name), names, list(map(itemgetter(*names), appended))
             )
 
     def _write_accounts(self) -> None:
@@ -236,11 +261,11 @@ class ChangeSet:
             if changed:
                 updates[changed].append([*(row[c] for c in changed), row["id"]])
         if created:
-            self._upsert("accounts", ["id"], created)
+            self._upsert(self._accounts_table, ["id"], created)
         for columns, rows in updates.items():
             assignments = ", ".join(f"{column} = ?" for column in columns)
             self.cursor.executemany(
-                f"UPDATE accounts SET {assignments} WHERE id = ?", rows
+                f"UPDATE {self._accounts_table} SET {assignments} WHERE id = ?", rows
             )
 
     def _upsert(self, table: str, keys: list[str], rows: list[Row]) -> None:

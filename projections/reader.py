@@ -41,12 +41,18 @@ def positions_sql(
     nid: str,
     mark: str,
     head: str | None = None,
+    with_head: bool = True,
 ) -> str:
     """``SELECT`` of the log's head (``head``) and each tracking table's
     position (``p0``, ``p1``, ...), one statement for all. ``head`` replaces
     the read of the events table (PostgreSQL: ``seekers_log_head()``, which
-    a reader that may not read the log may call)."""
-    columns = [f"({head or f'SELECT max({nid}) FROM {events_table}'}) AS head"]
+    a reader that may not read the log may call); without ``with_head``, the
+    positions alone."""
+    columns = (
+        [f"({head or f'SELECT max({nid}) FROM {events_table}'}) AS head"]
+        if with_head
+        else []
+    )
     columns += [
         f"(SELECT max(notification_id) FROM {table} "
         f"WHERE application_name = {mark}) AS p{index}"

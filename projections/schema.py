@@ -118,6 +118,53 @@ AUDIT_TABLES = [
 ]
 AUDIT_TABLE_NAMES = ["audit_trail"]
 
+TABLE_NAMES = ACCOUNTS_TABLE_NAMES + AUDIT_TABLE_NAMES
+
+SHADOW = "__next"
+"""A rebuild's shadow (``projections.runner``): each projection table, its
+indexes and its tracking table under the live name with this suffix
+(``accounts__next``, ``accounts_page__next``, ``accounts_tracking__next``),
+filled while the live tables serve, then swapped in under the live names."""
+FILL_INDEXES = frozenset({"audit_trail_account"})
+"""The indexes a projection's own batches read through (the audit trail's
+last state of each account): a shadow needs them while it fills. The others
+serve readers only."""
+
+_CREATE_TABLE = re.compile(r"CREATE TABLE IF NOT EXISTS (\w+)")
+_CREATE_INDEX = re.compile(r"CREATE (UNIQUE )?INDEX IF NOT EXISTS (\w+)\s+ON (\w+)")
+
+
+def shadow_statements(statements: list[str], *, indexes: bool) -> list[str]:
+    """The DDL of a rebuild's shadow: ``statements`` (a projection's tables)
+    with every table and index renamed with ``SHADOW``. ``indexes=False``
+    keeps only ``FILL_INDEXES``: on SQLite, which cannot rename an index,
+    the swap builds the rest under their live names, once."""
+    shadow: list[str] = []
+    for statement in statements:
+        if statement.startswith("DROP INDEX"):
+            continue  # upgrades of live tables, nothing for a new table
+        index = _CREATE_INDEX.match(statement)
+        if index is not None:
+            if not indexes and index.group(2) not in FILL_INDEXES:
+                continue
+            statement = _CREATE_INDEX.sub(
+                lambda m: (
+                    f"CREATE {m.group(1) or ''}INDEX IF NOT EXISTS "
+                    f"{m.group(2)}{SHADOW} ON {m.group(3)}{SHADOW}"
+                ),
+                statement,
+                count=1,
+            )
+        else:
+            statement = _CREATE_TABLE.sub(
+                lambda m: f"CREATE TABLE IF NOT EXISTS {m.group(1)}{SHADOW}",
+                statement,
+                count=1,
+            )
+        shadow.append(statement)
+    return shadow
+
+
 INDEX_NAMES = tuple(
     match.group(1)
     for statement in ACCOUNTS_TABLES + AUDIT_TABLES

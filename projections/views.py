@@ -5,6 +5,12 @@ Writers of one projection are serialised (SQLite ``BEGIN IMMEDIATE``,
 PostgreSQL a lock on the projection's tracking table) and read their position
 inside that lock, so concurrent catch-ups never process an event twice; the
 library's conditional tracking upsert is the last line of defence.
+
+A view of the live tables also keeps a rebuild's shadow (the same tables
+under ``schema.SHADOW`` names, with a view of their own, ``shadow()``): it
+creates it, swaps it in and drops it. The shadow's writer lock is its own
+tracking table's, so on PostgreSQL a rebuild's batches never wait for the
+live projections' writers, nor they for it.
 """
 
 from __future__ import annotations
@@ -14,7 +20,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
-from eventsourcing.persistence import Tracking, TrackingRecorder
+from eventsourcing.persistence import PersistenceError, Tracking, TrackingRecorder
 from eventsourcing.projection import Projection
 from eventsourcing.sqlite import SQLiteCursor, SQLiteDatastore, SQLiteTrackingRecorder
 
@@ -24,6 +30,8 @@ from projections.schema import (
     ACCOUNTS_TABLES,
     AUDIT_TABLE_NAMES,
     AUDIT_TABLES,
+    SHADOW,
+    shadow_statements,
 )
 
 
@@ -40,23 +48,94 @@ LogRow = tuple[int, Any, int, str, bytes]
 id (as the database returns it), version, topic, state."""
 
 
+class WriterBusy(Exception):
+    """Another process holds the projections' writer lock."""
+
+
+class ShadowBehind(Exception):
+    """A rebuild's shadow is behind the live tables: swapping it in would
+    take back events readers have seen."""
+
+
+class SwapBusy(Exception):
+    """Readers held the live tables longer than a swap waits for them."""
+
+
 class LedgerView(TrackingRecorder):
     """What every projection view offers, whatever the database."""
 
     projection_name: ClassVar[str]
     tables: ClassVar[list[str]]
     table_names: ClassVar[list[str]]
+    suffix: str = ""
+    """The tables this view writes: ``""`` the live ones, ``SHADOW`` a
+    rebuild's (``shadow()``)."""
 
     @property
     def tracking_table(self) -> str:
-        return f"{self.projection_name}_tracking"
+        return f"{self.projection_name}_tracking{self.suffix}"
+
+    @abstractmethod
+    def shadow(self) -> LedgerView:
+        """The view of this projection's rebuild shadow, on the same store
+        (whether the shadow's tables exist or not)."""
+
+    def rebuild_position(self, application_name: str) -> int | None:
+        """How far a rebuild's shadow has got, or ``None`` when there is no
+        shadow (no rebuild running, none killed since the last one). A
+        shadow swapped in or dropped between the two reads is none."""
+        shadow = self.shadow()
+        if not self.table_exists(shadow.tracking_table):
+            return None
+        try:
+            return shadow.max_tracking_id(application_name) or 0
+        except PersistenceError:
+            return None
+
+    @abstractmethod
+    def table_exists(self, table: str) -> bool:
+        """Whether the store has this table (one read)."""
+
+    @abstractmethod
+    def begin_rebuild(self) -> None:
+        """Drop any shadow a killed rebuild left and create an empty one:
+        its tables and indexes, and its tracking table (position 0)."""
+
+    def settle_rebuild(self) -> None:
+        """Ready the filled shadow for readers before the swap (PostgreSQL:
+        the planner's statistics), outside any writer lock."""
+
+    @abstractmethod
+    def swap_in(self, raw: Any, application_name: str) -> int:
+        """Swap the shadow in, under the live names, and drop the old tables,
+        inside the caller's transaction (which holds this projection's and
+        its shadow's writer locks, the shadow caught up). Returns the
+        position the projection is at now, the shadow's. Raises
+        ``ShadowBehind`` rather than go back behind the live tables."""
+
+    @abstractmethod
+    def abandon_rebuild(self) -> None:
+        """Drop the shadow, if any: the live tables are left as they are."""
 
     @abstractmethod
     @contextmanager
-    def writing(self, also: Sequence[LedgerView] = ()) -> Iterator[tuple[Cursor, Any]]:
+    def writing(
+        self, also: Sequence[LedgerView] = (), *, wait: bool = True
+    ) -> Iterator[tuple[Cursor, Any]]:
         """A write transaction holding this projection's writer lock, and
         those of ``also`` (projections in the same database, caught up in
-        the same transaction)."""
+        the same transaction). With ``wait=False``, raise ``WriterBusy`` at
+        once when another process holds one of them (PostgreSQL; SQLite
+        waits as ever: its commands project inline)."""
+
+    @contextmanager
+    def after_writer(self, also: Sequence[LedgerView] = ()) -> Iterator[Any]:
+        """A transaction that begins once whoever holds the writer lock (of
+        this projection and ``also``) has committed, to read positions in
+        (PostgreSQL waits with a lock that lets every waiter go at once;
+        here, the writer lock itself)."""
+        with self.writing(also) as (_, raw):
+            yield raw
 
     @abstractmethod
     def cursor_for(self, raw: Any) -> Cursor:
@@ -108,7 +187,7 @@ class LedgerView(TrackingRecorder):
         items: Sequence[tuple[int, Any]],
         tracking: Tracking,
     ) -> None:
-        changes = ChangeSet(cursor)
+        changes = ChangeSet(cursor, self.written_tables())
         projection.prepare(items, changes)
         apply = projection.apply
         for notification_id, event in items:
@@ -117,8 +196,13 @@ class LedgerView(TrackingRecorder):
         changes.flush()
         self.track_in(raw, tracking)
 
+    def written_tables(self) -> dict[str, str]:
+        """Each projection table's name and the table this view writes."""
+        return {name: f"{name}{self.suffix}" for name in self.table_names}
+
     def reset_in(self, cursor: Cursor, application_name: str) -> None:
-        """Empty the tables and forget the position (start of a rebuild)."""
+        """Empty the tables and forget the position, in place (what a
+        rebuild did before it filled shadows; the tests start from it)."""
         for table in self.table_names:
             cursor.execute(f"DELETE FROM {table}")
         cursor.execute(
@@ -182,7 +266,10 @@ class _SQLiteCursor:
 
 
 class SQLiteLedgerView(LedgerView, SQLiteTrackingRecorder):
-    def __init__(self, datastore: SQLiteDatastore, **kwargs: Any) -> None:
+    def __init__(
+        self, datastore: SQLiteDatastore, *, suffix: str = "", **kwargs: Any
+    ) -> None:
+        self.suffix = suffix
         super().__init__(datastore, **kwargs)
         self._wal: bool | None = None
         table = self.tracking_table
@@ -198,10 +285,16 @@ class SQLiteLedgerView(LedgerView, SQLiteTrackingRecorder):
             statement.replace("tracking", self.tracking_table)
             for statement in super().construct_create_table_statements()
         ]
+        if self.suffix:
+            # SQLite cannot rename an index: the shadow gets only those its
+            # batches need, the swap builds the rest under their live names.
+            return statements + shadow_statements(self.tables, indexes=False)
         return statements + self.tables
 
     @contextmanager
-    def writing(self, also: Sequence[LedgerView] = ()) -> Iterator[tuple[Cursor, Any]]:
+    def writing(
+        self, also: Sequence[LedgerView] = (), *, wait: bool = True
+    ) -> Iterator[tuple[Cursor, Any]]:
         # BEGIN IMMEDIATE takes the database's one writer lock: it covers
         # every projection at once.
         with self.datastore.get_connection(commit=True) as connection:
@@ -237,6 +330,75 @@ class SQLiteLedgerView(LedgerView, SQLiteTrackingRecorder):
 
     def cursor_for(self, raw: Any) -> Cursor:
         return _SQLiteCursor(raw)
+
+    def shadow(self) -> SQLiteLedgerView:
+        return type(self)(self.datastore, suffix=SHADOW)
+
+    def table_exists(self, table: str) -> bool:
+        found = self.query(
+            "SELECT count(*) AS found FROM sqlite_master "
+            "WHERE type = 'table' AND name = ?",
+            (table,),
+        )
+        return bool(found[0]["found"])
+
+    def begin_rebuild(self) -> None:
+        with self.writing() as (_, raw):
+            self._drop_shadow(raw)
+            for statement in self.shadow().construct_create_table_statements():
+                raw.execute(statement)
+
+    def swap_in(self, raw: Any, application_name: str) -> int:
+        shadow = self.shadow()
+        position = shadow.position_in(raw, application_name)
+        live = self.position_in(raw, application_name)
+        if position < live:
+            raise ShadowBehind(
+                f"the rebuild of {self.projection_name} is at event {position}, "
+                f"the live tables at {live}: not swapped"
+            )
+        for table in self.table_names:
+            raw.execute(f"DROP TABLE {table}")
+            raw.execute(f"ALTER TABLE {table}{SHADOW} RENAME TO {table}")
+        for index in self._shadow_indexes(raw):
+            raw.execute(f"DROP INDEX {index}")
+        for statement in self.tables:  # the live indexes, on the new tables
+            raw.execute(statement)
+        self._set_position(raw, application_name, position)
+        raw.execute(f"DROP TABLE {shadow.tracking_table}")
+        return position
+
+    def _shadow_indexes(self, raw: Any) -> list[str]:
+        """The indexes the shadow filled with, now on the live tables."""
+        marks = ", ".join("?" for _ in self.table_names)
+        raw.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'index' "
+            f"AND tbl_name IN ({marks})",
+            self.table_names,
+        )
+        return [row[0] for row in raw.fetchall() if str(row[0]).endswith(SHADOW)]
+
+    def _set_position(self, raw: Any, application_name: str, position: int) -> None:
+        """The live position, set to the shadow's: not the library's upsert,
+        which refuses to leave a position where it is."""
+        raw.execute(
+            f"DELETE FROM {self.tracking_table} WHERE application_name = ?",
+            (application_name,),
+        )
+        if position:
+            raw.execute(
+                f"INSERT INTO {self.tracking_table} "
+                "(application_name, notification_id) VALUES (?, ?)",
+                (application_name, position),
+            )
+
+    def abandon_rebuild(self) -> None:
+        with self.writing() as (_, raw):
+            self._drop_shadow(raw)
+
+    def _drop_shadow(self, raw: Any) -> None:
+        for table in [*self.table_names, f"{self.projection_name}_tracking"]:
+            raw.execute(f"DROP TABLE IF EXISTS {table}{SHADOW}")
 
     def position_in(self, raw: Any, application_name: str) -> int:
         return self._max_tracking_id(application_name, raw) or 0

@@ -14,6 +14,13 @@ earlier line of its account (every field, the time included) is the same
 record exported twice: it is skipped as already in too, and reported, so
 that positions stay the same from one run to the next.
 
+Every field is read as people type it (NFKC, ``domain.typed``): full-width
+letters, digits, ``＠`` and ``－`` count as ASCII, half-width katakana as
+full-width, and dates may be written ``令和8年2月2日`` (``domain.eras``). The
+one exception is ``ref``: it is the old system's key and the account id is
+derived from it for good, so it is taken byte for byte (a ref imported
+before normalization existed still names the same account).
+
 No printing, no click: the use case returns an ``ImportReport``.
 """
 
@@ -53,6 +60,7 @@ from domain.timerules import (
     parse_instant,
     utcnow,
 )
+from domain.typed import as_typed, as_typed_fields
 from domain.values import PersonalData
 from services.ledger import SeekerLedger, _registration_personal_data
 
@@ -178,6 +186,10 @@ def read_jsonl(lines: Iterable[str]) -> list[_Line]:
         if not isinstance(record, dict):
             parsed.append(_Line(number, None, None, "not a JSON object"))
             continue
+        record = {
+            key: value if key == "ref" else as_typed_fields(value)
+            for key, value in record.items()
+        }
         ref = record.get("ref")
         if not isinstance(ref, str) or not ref.strip():
             why = (
@@ -215,8 +227,9 @@ def read_csv(text: str) -> list[_Line]:
             continue
         record: dict[str, Any] = {"type": "Registered"}
         for key, cell in zip(header, row, strict=True):
-            if cell.strip():
-                record[key] = cell.strip()
+            value = cell if key == "ref" else as_typed(cell)
+            if value.strip():
+                record[key] = value.strip()
         ref = record.get("ref")
         if not ref:
             parsed.append(_Line(number, None, None, "missing field 'ref'"))
@@ -636,7 +649,9 @@ def _match(
     stored: Any, kind: str, fields: dict[str, Any], version: int, purged: bool
 ) -> None:
     """A line already in must say what the stored event says (personal data
-    only where it can still be read: a purge seals it away for good)."""
+    only where it can still be read: a purge seals it away for good). The
+    stored side is compared as typed too: an import of the same file before
+    normalization existed stored its fields as they were written."""
     stored_kind = type(stored).__name__
     if stored_kind != kind:
         raise BadLine(
@@ -653,7 +668,7 @@ def _match(
                 continue
             held = held.to_dict() if isinstance(held, PersonalData) else held
             value = value.to_dict() if isinstance(value, PersonalData) else value
-        if held != value:
+        if as_typed_fields(held) != value:
             raise BadLine(
                 f"does not match the stored event {version} ({kind}: {name} differs)"
             )

@@ -26,6 +26,9 @@ same kind of store, printed with its absolute numbers and the SPEC target:
 11. roles: a command by an operator login on a store with roles installed
    against the same command by the owner of a store without (single-login
    mode), PostgreSQL only (tests/bench_roles).
+12. contention: 1, 4 and 16 client processes recording commands at once on
+   a durable PostgreSQL server against as many processes of the bare library
+   (tests/bench_contention).
 
 ``--quick`` runs smaller sizes; ``--only NAME[,NAME]`` runs some figures.
 Progress goes to stderr, the report to stdout.
@@ -60,6 +63,7 @@ from projections.runner import BATCH_SIZE, Projections
 from services.ledger import SNAPSHOT_INTERVAL, SeekerLedger
 from services.simulation import simulate
 from services.sweep import due_candidates, sweep
+from tests.bench_contention import bench_contention
 from tests.bench_encryption import bench_encryption, encryption_section
 from tests.bench_floors import (
     SqlClock,
@@ -118,6 +122,7 @@ FIGURES = (
     "startup",
     "simulate",
     "roles",
+    "contention",
 )
 RULES_CHECK_LIMIT = 20e-6
 GROWTH_LIMIT = 1.25
@@ -1139,6 +1144,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             sections.append(section)
         if "startup" in arguments.only:  # whole processes, on SQLite only
             sections.append(bench_startup(quick=arguments.quick))
+        if "contention" in arguments.only and POSTGRES in arguments.stores:
+            sections.append(bench_contention(quick=arguments.quick))
         footer: list[str] = []
         if SQLITE in selected:
             footer.append(

@@ -87,9 +87,8 @@ WARM_UP = 3
 
 @contextmanager
 def cli_environment() -> Iterator[None]:
-    """The master key the CLI seals with; ``PGOPTIONS`` (which every
-    PostgreSQL session of the CLI sets for its connections) as it was after."""
-    kept = {name: os.environ.get(name) for name in ("SEEKERS_MASTER_KEY", "PGOPTIONS")}
+    """The master key the CLI seals with, as it was after."""
+    kept = {name: os.environ.get(name) for name in ("SEEKERS_MASTER_KEY",)}
     os.environ["SEEKERS_MASTER_KEY"] = BENCH_MASTER_KEY
     try:
         yield

@@ -10,6 +10,7 @@ import click
 
 from cli.output import emit_outcome
 from cli.session import Session, parse_seeker_id
+from domain.typed import as_typed
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -27,8 +28,9 @@ _at = click.option(
     "--at",
     "at",
     metavar="T",
-    help="When it happened (ISO 8601; a date alone is 00:00 in the policy's "
-    "time zone). Default: now.",
+    help="When it happened (ISO 8601, or 2026年2月2日 / 令和8年2月2日 / R8.2.2 "
+    "with an optional 14:05; a date alone is 00:00 in the policy's time "
+    "zone). Default: now.",
 )
 _request_id = click.option(
     "--request-id",
@@ -78,7 +80,7 @@ class Seconds(click.ParamType[float, Any]):
         self, value: Any, param: click.Parameter | None, ctx: click.Context | None
     ) -> float:
         try:
-            number = float(value)
+            number = float(as_typed(value) if isinstance(value, str) else value)
         except (TypeError, ValueError):
             number = math.nan
         if not self.minimum <= number <= self.maximum:  # false for nan too

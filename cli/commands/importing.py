@@ -15,6 +15,7 @@ import click
 
 from cli.commands.common import choice, session
 from cli.output import emit_json
+from cli.params import VERBATIM
 from cli.progress import ProgressLine
 from domain.errors import BadValue
 from services.importing import import_records, read_csv, read_jsonl
@@ -59,7 +60,7 @@ def _read(path: Path) -> str:
 
 
 @click.command(name="import")
-@click.argument("file", metavar="FILE")
+@click.argument("file", type=VERBATIM, metavar="FILE")
 @click.option(
     "--format",
     "file_format",

@@ -12,6 +12,7 @@ from cli.commands.common import (
     simple_command,
 )
 from cli.output import emit_outcome
+from cli.params import VERBATIM
 from cli.session import parse_seeker_id
 from domain.policy import CHANNELS, load_policy
 from domain.timerules import parse_date
@@ -24,6 +25,7 @@ from domain.timerules import parse_date
 @click.option(
     "--policy",
     "policy_name",
+    type=VERBATIM,  # a preset's name is matched as typed by load_policy
     required=True,
     metavar="hellowork|pasona|workport|PATH.toml",
 )

@@ -17,7 +17,7 @@ from cli.output import emit_json, table
 from cli.progress import ProgressLine
 from domain.errors import BadValue
 from domain.timerules import FUTURE_TOLERANCE, parse_instant, utcnow
-from projections.runner import BATCH_SIZE, PROJECTIONS
+from projections.runner import BATCH_SIZE, PROJECTIONS, ProjectionStatus
 from services.simulation import simulate as simulate_population
 from services.sweep import finish_erasures
 from services.sweep import sweep as run_sweep
@@ -195,10 +195,13 @@ name_argument = click.argument(
 @projections.command()
 @name_argument
 def status(name: str | None) -> None:
-    """Each projection's position in the log and its lag."""
+    """Each projection's position in the log, its lag, and how far a
+    rebuild has got."""
     run = session()
     views = run.projections()
-    statuses = [run.call(views.status, each) for each in views.select(name)]
+    statuses: list[ProjectionStatus] = [
+        run.call(views.status, each, rebuild=True) for each in views.select(name)
+    ]
     if run.json:
         emit_json(
             {
@@ -208,14 +211,36 @@ def status(name: str | None) -> None:
                         "position": s.position,
                         "head": s.head,
                         "lag": s.lag,
+                        "rebuild": _rebuild_json(s),
                     }
                     for s in statuses
                 ]
             }
         )
         return
-    rows = [[s.name, s.position, s.head, s.lag] for s in statuses]
-    click.echo(table(rows, ["projection", "position", "head", "lag"]))
+    rows = [[s.name, s.position, s.head, s.lag, _rebuild_cell(s)] for s in statuses]
+    click.echo(table(rows, ["projection", "position", "head", "lag", "rebuild"]))
+    if any(s.rebuild is not None for s in statuses):
+        click.echo(
+            "a rebuild is filling shadow tables (or its process was killed: the "
+            "next rebuild starts over); the live tables serve meanwhile"
+        )
+
+
+def _rebuild_json(state: ProjectionStatus) -> dict[str, object] | None:
+    if state.rebuild is None:
+        return None
+    return {
+        "position": state.rebuild,
+        "head": state.head,
+        "percent": state.rebuilt_percent,
+    }
+
+
+def _rebuild_cell(state: ProjectionStatus) -> str:
+    if state.rebuild is None:
+        return "-"
+    return f"{state.rebuild} ({state.rebuilt_percent:g}%)"
 
 
 batch_size_option = click.option(
@@ -238,17 +263,18 @@ def _with_progress(
     counts: dict[str, int] = {}
     started = time.monotonic()
     method = views.rebuild if rebuild else views.catch_up
+    kept = (
+        "the live projections are as they were and serve on; "
+        "'seekers projections rebuild' starts over"
+        if rebuild
+        else "every batch committed with its position, so "
+        "'seekers projections catch-up' goes on from there"
+    )
     with (
         ProgressLine(
             f"{action} {', '.join(names)}", total, enabled=not run.json
         ) as bar,
-        resumable(
-            lambda: (
-                f"{action} stopped after {bar.done} event(s); every batch "
-                "committed with its position, so 'seekers projections catch-up' "
-                "goes on from there"
-            )
-        ),
+        resumable(lambda: f"{action} stopped after {bar.done} event(s); {kept}"),
     ):
         run.call(method, name, batch_size=batch_size, progress=bar, counts=counts)
     elapsed = time.monotonic() - started
@@ -272,7 +298,8 @@ def catch_up(name: str | None, batch_size: int) -> None:
 @name_argument
 @batch_size_option
 def rebuild(name: str | None, batch_size: int) -> None:
-    """Empty the projections and process the whole log again, in batches."""
+    """Process the whole log again into shadow tables, in batches, and swap
+    them in once caught up: reads and commands go on meanwhile."""
     _with_progress("rebuild", name, rebuild=True, batch_size=batch_size)
 
 
@@ -282,7 +309,7 @@ def rebuild(name: str | None, batch_size: int) -> None:
     type=Seconds(POLL_SECONDS[0], POLL_SECONDS[1]),
     default=1.0,
     show_default=True,
-    help="Seconds between looks at the log (SQLite only).",
+    help="Seconds between looks at the log (SQLite, or behind a pooler).",
 )
 def run_live(poll: float) -> None:
     """Follow the log live until Ctrl-C or SIGTERM (PostgreSQL: subscription)."""
@@ -296,11 +323,19 @@ def run_live(poll: float) -> None:
     try:
         if run.config.kind == "postgresql":
             run.ledger()  # makes sure the schema exists before the runners start
+        if run.config.kind == "postgresql" and not run.pooled:
             environment = {**run.config.environment, "CREATE_TABLE": "no"}
             _follow_postgres(environment, stop)
         else:
             views = run.projections()
-            click.echo("following the log (SQLite: polling); Ctrl-C to stop", err=True)
+            how = (
+                "polling: LISTEN needs a session, and a transaction pooler "
+                "keeps none; point --db at the server itself to follow by "
+                "subscription"
+                if run.pooled
+                else "SQLite: polling"
+            )
+            click.echo(f"following the log ({how}); Ctrl-C to stop", err=True)
             while not stop.is_set():
                 run.call(views.catch_up)
                 stop.wait(poll)

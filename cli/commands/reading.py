@@ -11,6 +11,7 @@ import click
 
 from cli.commands.common import seeker_argument, session
 from cli.output import emit_account, emit_json, short_time, table
+from cli.params import VERBATIM
 from cli.session import parse_seeker_id
 from cli.views import actor_text, details_text, history_entry_view, policy_view
 from domain.errors import SeekerNotFound
@@ -55,6 +56,7 @@ def show(seeker: str, as_of: str | None, known_at: str | None) -> None:
 )
 @click.option(
     "--output",
+    type=VERBATIM,
     metavar="FILE",
     help="With --format html: write the page to FILE (default: stdout).",
 )
@@ -168,6 +170,7 @@ def _timeline(
 )
 @click.option(
     "--policy",
+    type=VERBATIM,
     metavar="NAME|PATH.toml",
     help=(
         "With --diagram: draw the rulebook under this policy, leaving out the "
@@ -176,6 +179,7 @@ def _timeline(
 )
 @click.option(
     "--output",
+    type=VERBATIM,
     metavar="FILE",
     help="With --diagram: write it to FILE (default: stdout; png needs a FILE).",
 )

@@ -28,6 +28,7 @@ import click
 
 from cli.commands.common import choice, session
 from cli.output import short_time
+from cli.params import VERBATIM
 from cli.session import Session, storage_errors
 from domain.rules import account_rules
 from domain.timerules import utcnow
@@ -128,6 +129,7 @@ def list_command(
 @_format_option
 @click.option(
     "--output",
+    type=VERBATIM,
     metavar="FILE",
     help="With NAME html: write the page to FILE (default: stdout).",
 )
@@ -294,7 +296,11 @@ def _html_report(
     from cli.files import check_output
     from cli.pages import report_page
     from cli.pages.common import deliver
+    from domain.timerules import parse_date
 
+    # The page slices its month axis out of ISO dates: a Japanese --from or
+    # --to (令和7年1月1日) is read into one here.
+    start, end = (parse_date(day).isoformat() if day else None for day in (start, end))
     target = check_output(output)
     run = session()
     view = run.reader()

@@ -34,6 +34,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import psycopg
 from eventsourcing.persistence import IntegrityError
 
 from services.ledger import SeekerLedger
@@ -142,6 +143,14 @@ def command_args(
     return [command, account]
 
 
+def projected_version(reader: psycopg.Connection[Any], account: str) -> int | None:
+    """The account's version in the ``accounts`` projection, read directly."""
+    row = reader.execute(
+        "SELECT version FROM accounts WHERE id = %s", (account,)
+    ).fetchone()
+    return None if row is None else int(row[0])
+
+
 def pick_account(
     accounts: list[str], hot: int, hot_share: float, rng: random.Random
 ) -> str:
@@ -163,7 +172,10 @@ def main(config_path: str) -> int:
     _count_refused_saves()
     deadline = time.monotonic() + float(config["seconds"])
     sequence = 0
-    with open(config["log"], "w", encoding="utf-8") as log:
+    with (
+        psycopg.connect(db_url, autocommit=True) as reader,
+        open(config["log"], "w", encoding="utf-8") as log,
+    ):
         while time.monotonic() < deadline:
             account = pick_account(accounts, hot, hot_share, rng)
             args = command_args(rng.choice(COMMANDS), account, rng, db_url)
@@ -192,6 +204,9 @@ def main(config_path: str) -> int:
                 document = result.json()
                 entry["version"] = document["version"]
                 entry["events"] = document["events"]
+                # Read-your-writes: the command returned, so the projections
+                # must hold it already, whatever the other operators do.
+                entry["projected_version"] = projected_version(reader, account)
             log.write(json.dumps(entry) + "\n")
             log.flush()
             sequence += 1

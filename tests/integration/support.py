@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from projections.runner import Projections
+from projections.schema import SHADOW
 from services.ledger import SeekerLedger
 from tests.helpers import ledger_for, run_cli, seekers_env, seekers_script
 
@@ -48,6 +49,17 @@ def dump_tables(projections: Projections) -> Dump:
     """Every projection table, all rows, sorted by primary key."""
     return {
         table: projections.views[view].query(f"SELECT * FROM {table} ORDER BY {key}")
+        for table, (view, key) in PROJECTION_TABLES.items()
+    }
+
+
+def dump_shadow(projections: Projections) -> Dump:
+    """A rebuild's shadow tables (left by a rebuild that was killed), as
+    ``dump_tables`` reads the live ones."""
+    return {
+        table: projections.views[view].query(
+            f"SELECT * FROM {table}{SHADOW} ORDER BY {key}"
+        )
         for table, (view, key) in PROJECTION_TABLES.items()
     }
 

@@ -1,20 +1,39 @@
-"""A command's events and the projections' rows for them are one transaction,
-on SQLite and PostgreSQL (adapters/recorders.py, adapters/postgres_recorder.py);
-when that cannot be done the ordinary catch-up does it, and either way each
-event is projected exactly once."""
+"""A command returns only once the projections include its events
+(read-your-writes), and each event is projected exactly once.
+
+SQLite projects a command's events in the transaction inserting them
+(adapters/recorders.py); when that cannot be done the ordinary catch-up does
+it. PostgreSQL keeps the projections out of the command's transaction, so the
+log's lock is held only for the insert and its chain
+(adapters/postgres_recorder.py): the command projects right after its commit,
+unless another process's catch-up already did (projections/runner.py,
+``catch_up_after_save``).
+"""
 
 from __future__ import annotations
 
+import threading
+import time
+from pathlib import Path
 from typing import Any
 from uuid import UUID
 
+import psycopg
 import pytest
 
+from adapters import requests
+from integrity.database import AuditLog
 from projections.accounts import AccountsProjection
 from projections.runner import Projections
 from services.ledger import SeekerLedger
 from tests.helpers import ledger_for, register_directly
 from tests.integration.support import dump_tables, reset
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    """Inline projection is SQLite's alone (see the module's docstring)."""
+    return f"sqlite:///{tmp_path / 'seekers.db'}"
 
 
 def _pause(ledger: SeekerLedger, seeker_id: UUID) -> None:
@@ -29,8 +48,8 @@ def _positions(projections: Projections) -> dict[str, int]:
     return {name: projections.status(name).position for name in projections.names}
 
 
-def test_a_command_is_projected_in_its_own_transaction(db_url: str) -> None:
-    ledger = ledger_for(db_url)
+def test_a_command_is_projected_in_its_own_transaction(sqlite_url: str) -> None:
+    ledger = ledger_for(sqlite_url)
     try:
         projections = Projections(ledger)
         seeker = register_directly(ledger, "a@example.jp")
@@ -43,15 +62,15 @@ def test_a_command_is_projected_in_its_own_transaction(db_url: str) -> None:
         ledger.close()
 
 
-def test_a_projection_behind_is_left_to_the_catch_up(db_url: str) -> None:
-    ledger = ledger_for(db_url)
+def test_a_projection_behind_is_left_to_the_catch_up(sqlite_url: str) -> None:
+    ledger = ledger_for(sqlite_url)
     try:
         projections = Projections(ledger)
         first = register_directly(ledger, "a@example.jp")
     finally:
         ledger.close()
-    reset(db_url, "accounts")  # as a rebuild starts
-    ledger = ledger_for(db_url)
+    reset(sqlite_url, "accounts")  # as a rebuild starts
+    ledger = ledger_for(sqlite_url)
     try:
         projections = Projections(ledger)
         register_directly(ledger, "b@example.jp")
@@ -67,9 +86,9 @@ def test_a_projection_behind_is_left_to_the_catch_up(db_url: str) -> None:
 
 
 def test_a_failure_inline_keeps_the_events_and_leaves_no_half_rows(
-    db_url: str, monkeypatch: pytest.MonkeyPatch
+    sqlite_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    ledger = ledger_for(db_url)
+    ledger = ledger_for(sqlite_url)
     try:
         projections = Projections(ledger)
         seeker = register_directly(ledger, "a@example.jp")
@@ -92,9 +111,9 @@ def test_a_failure_inline_keeps_the_events_and_leaves_no_half_rows(
 
 
 def test_after_a_save_projected_inline_the_command_needs_no_catch_up(
-    db_url: str, monkeypatch: pytest.MonkeyPatch
+    sqlite_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    ledger = ledger_for(db_url)
+    ledger = ledger_for(sqlite_url)
     try:
         projections = Projections(ledger)
         seeker = register_directly(ledger, "a@example.jp")
@@ -111,16 +130,16 @@ def test_after_a_save_projected_inline_the_command_needs_no_catch_up(
 
 
 def test_after_a_save_a_projection_behind_left_the_command_catches_up(
-    db_url: str,
+    sqlite_url: str,
 ) -> None:
-    ledger = ledger_for(db_url)
+    ledger = ledger_for(sqlite_url)
     try:
         Projections(ledger)
         seeker = register_directly(ledger, "a@example.jp")
     finally:
         ledger.close()
-    reset(db_url, "accounts")  # as a rebuild starts: accounts is behind
-    ledger = ledger_for(db_url)
+    reset(sqlite_url, "accounts")  # as a rebuild starts: accounts is behind
+    ledger = ledger_for(sqlite_url)
     try:
         projections = Projections(ledger)
         _pause(ledger, seeker)
@@ -129,5 +148,118 @@ def test_after_a_save_a_projection_behind_left_the_command_catches_up(
         assert _positions(projections) == {"accounts": 0, "audit_trail": 2}
         assert projections.catch_up_after_save() == 2
         assert _positions(projections) == {"accounts": 2, "audit_trail": 2}
+    finally:
+        ledger.close()
+
+
+# -- PostgreSQL: after the commit, outside the log's lock -----------------------
+
+
+def _holding_writer_lock(pg_url: str) -> psycopg.Connection[Any]:
+    """Another process's catch-up: both projections' writer locks, held."""
+    connection = psycopg.connect(pg_url)
+    connection.execute(
+        "LOCK TABLE accounts_tracking, audit_trail_tracking IN EXCLUSIVE MODE"
+    )
+    return connection
+
+
+@pytest.mark.postgres
+def test_postgres_projects_a_command_after_its_commit(pg_url: str) -> None:
+    ledger = ledger_for(pg_url)
+    try:
+        projections = Projections(ledger)
+        seeker = register_directly(ledger, "a@example.jp")
+        _pause(ledger, seeker)
+        # The insert's transaction held the log's lock for the events and
+        # their chain only: nothing was projected in it.
+        assert _positions(projections) == {"accounts": 0, "audit_trail": 0}
+        # The command's run projects before returning: both events, twice.
+        assert projections.catch_up_after_save() == 4
+        assert _positions(projections) == {"accounts": 2, "audit_trail": 2}
+        rows = projections.views["accounts"].query("SELECT status FROM accounts")
+        assert rows == [{"status": "paused"}]
+        caught_up = dump_tables(projections)
+        projections.rebuild()
+        assert dump_tables(projections) == caught_up
+    finally:
+        ledger.close()
+
+
+@pytest.mark.postgres
+def test_postgres_events_another_catch_up_projected_cost_one_read(
+    pg_url: str,
+) -> None:
+    ledger = ledger_for(pg_url)
+    other = ledger_for(pg_url)
+    try:
+        projections = Projections(ledger)
+        seeker = register_directly(ledger, "a@example.jp")
+        _pause(ledger, seeker)
+        Projections(other).catch_up()  # another process got there first
+        locker = _holding_writer_lock(pg_url)  # and is busy again
+        try:
+            began = time.monotonic()
+            assert projections.catch_up_after_save() == 0
+            # It did not queue for the lock: its events were in.
+            assert time.monotonic() - began < 1.0
+        finally:
+            locker.close()
+        assert _positions(projections) == {"accounts": 2, "audit_trail": 2}
+    finally:
+        ledger.close()
+        other.close()
+
+
+@pytest.mark.postgres
+def test_postgres_a_command_waits_for_a_busy_writer_then_projects_itself(
+    pg_url: str,
+) -> None:
+    ledger = ledger_for(pg_url)
+    try:
+        projections = Projections(ledger)
+        seeker = register_directly(ledger, "a@example.jp")
+        _pause(ledger, seeker)
+        locker = _holding_writer_lock(pg_url)
+        done: list[int] = []
+        waiter = threading.Thread(
+            target=lambda: done.append(projections.catch_up_after_save())
+        )
+        waiter.start()
+        time.sleep(0.5)
+        assert done == []  # still waiting: the command has not returned
+        locker.rollback()  # the other writer ends without projecting them
+        locker.close()
+        waiter.join(timeout=10)
+        assert done == [4]  # so the command projected its own events
+        assert _positions(projections) == {"accounts": 2, "audit_trail": 2}
+    finally:
+        ledger.close()
+
+
+def test_a_failure_in_the_insert_records_nothing(
+    db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The chain's rows, the request row and the COMMIT travel together: a
+    failure writing any of them leaves no event, on either store."""
+    ledger = ledger_for(db_url)
+    try:
+        projections = Projections(ledger)
+        seeker = register_directly(ledger, "a@example.jp")
+        projections.catch_up_after_save()
+
+        def broken(*args: Any, **kwargs: Any) -> None:
+            raise RuntimeError("a bug writing the request row")
+
+        monkeypatch.setattr(requests, "record", broken)
+        with pytest.raises(RuntimeError, match="a bug writing the request row"):
+            _pause(ledger, seeker)
+        monkeypatch.undo()
+        assert ledger.get_seeker(seeker).status == "active"
+        assert len(ledger.stream(seeker)) == 1
+        _pause(ledger, seeker)  # and the store takes the next command
+        assert [e.originator_version for e in ledger.stream(seeker)] == [1, 2]
+        report = AuditLog(ledger).verify()
+        assert report.ok and report.events == 2, report.findings
     finally:
         ledger.close()

@@ -1,7 +1,9 @@
 """Exactly once, whatever happens to the process (SPEC §6): a projection
 stores its position in the same transaction as its rows, so a crash mid-way
 never loses or doubles an event, concurrent catch-ups never process an event
-twice, and commands arriving during a rebuild are all counted.
+twice, and commands arriving during a rebuild are all counted. A rebuild
+fills shadow tables (``projections.rebuild``): killed, it leaves the live
+tables as they were.
 
 The crashes are real: ``seekers projections rebuild|catch-up`` runs as a
 separate process and is killed with SIGKILL in the middle of its work.
@@ -23,6 +25,7 @@ import pytest
 
 from domain.policy import PRESETS
 from projections.runner import Projections
+from projections.schema import SHADOW
 from services.simulation import simulate
 from tests.helpers import run_cli
 from tests.integration.support import (
@@ -55,11 +58,15 @@ def populate(db_url: str, seekers: int = POPULATION) -> int:
     return head
 
 
-def assert_rows_match_position(db_url: str, name: str) -> int:
-    """The projection holds exactly the events up to its tracked position:
-    rows and position were committed together. Returns the position."""
+def assert_rows_match_position(db_url: str, name: str, *, shadow: bool = False) -> int:
+    """The projection (or, with ``shadow``, a killed rebuild's shadow of it)
+    holds exactly the events up to its tracked position: rows and position
+    were committed together. Returns the position."""
+    suffix = SHADOW if shadow else ""
     with opened(db_url) as (ledger, projections):
-        position = projections.status(name).position
+        state = projections.status(name, rebuild=shadow)
+        position = state.rebuild if shadow else state.position
+        assert position is not None, f"no rebuild of {name} was left"
         notifications = (
             ledger.recorder.select_notifications(start=1, limit=position)
             if position
@@ -68,7 +75,8 @@ def assert_rows_match_position(db_url: str, name: str) -> int:
         assert [n.id for n in notifications] == list(range(1, position + 1))
         if name == "audit_trail":
             rows = projections.views[name].query(
-                "SELECT notification_id FROM audit_trail ORDER BY notification_id"
+                f"SELECT notification_id FROM audit_trail{suffix} "
+                "ORDER BY notification_id"
             )
             assert [row["notification_id"] for row in rows] == list(
                 range(1, position + 1)
@@ -77,20 +85,33 @@ def assert_rows_match_position(db_url: str, name: str) -> int:
             versions: dict[str, int] = {}
             for n in notifications:
                 versions[str(n.originator_id)] = n.originator_version
-            rows = projections.views[name].query("SELECT id, version FROM accounts")
+            rows = projections.views[name].query(
+                f"SELECT id, version FROM accounts{suffix}"
+            )
             assert {row["id"]: row["version"] for row in rows} == versions
             counted = projections.views[name].query(
-                "SELECT SUM(count) AS total FROM report_status"
+                f"SELECT SUM(count) AS total FROM report_status{suffix}"
             )[0]["total"]
             assert (counted or 0) == len(versions)
     return position
 
 
 def _midway(
-    process: subprocess.Popen[str], projections: Projections, name: str, head: int
+    process: subprocess.Popen[str],
+    projections: Projections,
+    name: str,
+    head: int,
+    *,
+    shadow: bool = False,
 ) -> bool:
-    """The process has ended, or ``name`` is strictly between 0 and ``head``."""
-    return process.poll() is not None or 0 < projections.status(name).position < head
+    """The process has ended, or ``name`` (with ``shadow``: a rebuild's
+    shadow of it) is strictly between 0 and ``head``."""
+    return process.poll() is not None or 0 < _position(projections, name, shadow) < head
+
+
+def _position(projections: Projections, name: str, shadow: bool) -> int:
+    state = projections.status(name, rebuild=shadow)
+    return (state.rebuild or 0) if shadow else state.position
 
 
 def kill_midway(
@@ -99,9 +120,11 @@ def kill_midway(
     args: list[str],
     *,
     prepare: Callable[[], None] = lambda: None,
+    shadow: bool = False,
 ) -> int:
-    """Start ``seekers ARGS``; SIGKILL it once ``name``'s tracked position is
-    strictly between 0 and the head. Returns the position it was killed at.
+    """Start ``seekers ARGS``; SIGKILL it once ``name``'s tracked position
+    (with ``shadow``: its rebuild's) is strictly between 0 and the head.
+    Returns the position it was killed at.
 
     If the process finishes before the poll sees it mid-way (a very fast
     machine), ``prepare`` runs and the process starts again, a few times.
@@ -113,7 +136,7 @@ def kill_midway(
             process = popen_seekers(db_url, *args)
             try:
                 seen = wait_until(
-                    partial(_midway, process, projections, name, head),
+                    partial(_midway, process, projections, name, head, shadow=shadow),
                     timeout=120,
                 )
                 assert seen, "the process neither progressed nor finished"
@@ -121,7 +144,7 @@ def kill_midway(
                     os.kill(process.pid, signal.SIGKILL)
                     process.wait(timeout=30)
                     assert process.returncode == -signal.SIGKILL
-                    position = projections.status(name).position
+                    position = _position(projections, name, shadow)
                     if 0 < position < head:
                         return position
             finally:
@@ -145,28 +168,50 @@ def assert_equals_a_clean_rebuild(db_url: str, tables: Dump) -> None:
     assert_exactly_once(db_url, rebuilt)
 
 
-def test_a_rebuild_killed_mid_way_resumes_without_losing_or_doubling_an_event(
+def rebuild_again(db_url: str) -> Dump:
+    """Rebuild in a fresh process, to the end; every event then counted once,
+    and no shadow left."""
+    finish(popen_seekers(db_url, "projections", "rebuild", "--batch-size", BATCH))
+    rebuilt = dump(db_url)
+    assert_exactly_once(db_url, rebuilt)
+    with opened(db_url) as (_, projections):
+        for name in PROJECTION_NAMES:
+            assert projections.status(name, rebuild=True).rebuild is None
+    return rebuilt
+
+
+def test_a_rebuild_killed_mid_way_leaves_the_live_tables_and_the_next_starts_over(
     db_url: str,
 ) -> None:
     head = populate(db_url)
     before = dump(db_url)
     rebuild = ["projections", "rebuild", "--batch-size", BATCH]
 
-    # Killed while rebuilding every projection: whatever each one had
-    # committed, its rows are exactly the events up to its own position.
-    position = kill_midway(db_url, "accounts", rebuild)
-    assert 0 < assert_rows_match_position(db_url, "accounts") == position < head
-    assert assert_rows_match_position(db_url, "audit_trail") <= head
-    assert_tables_equal(recover(db_url), before)
+    # Killed while rebuilding every projection: the live tables are as they
+    # were, at the head; whatever the shadow had committed, its rows are
+    # exactly the events up to its own position.
+    position = kill_midway(db_url, "accounts", rebuild, shadow=True)
+    assert assert_rows_match_position(db_url, "accounts") == head
+    assert assert_rows_match_position(db_url, "audit_trail") == head
+    assert_tables_equal(dump(db_url), before)
+    assert 0 < assert_rows_match_position(db_url, "accounts", shadow=True) == position
+    assert assert_rows_match_position(db_url, "audit_trail", shadow=True) <= head
+    assert_tables_equal(rebuild_again(db_url), before)
 
     # Killed while rebuilding the audit trail alone.
-    position = kill_midway(db_url, "audit_trail", [*rebuild, "audit_trail"])
-    assert 0 < assert_rows_match_position(db_url, "audit_trail") == position < head
-    assert assert_rows_match_position(db_url, "accounts") == head  # untouched
-    recovered = recover(db_url)
-    assert_tables_equal(recovered, before)
+    position = kill_midway(
+        db_url, "audit_trail", [*rebuild, "audit_trail"], shadow=True
+    )
+    assert_tables_equal(dump(db_url), before)
+    assert (
+        0 < assert_rows_match_position(db_url, "audit_trail", shadow=True) == (position)
+    )
+    with opened(db_url) as (_, projections):
+        assert projections.status("accounts", rebuild=True).rebuild is None
+    rebuilt = rebuild_again(db_url)
+    assert_tables_equal(rebuilt, before)
 
-    assert_equals_a_clean_rebuild(db_url, recovered)
+    assert_equals_a_clean_rebuild(db_url, rebuilt)
 
 
 def test_a_catch_up_killed_mid_way_resumes_without_losing_or_doubling_an_event(
@@ -241,10 +286,13 @@ def test_commands_arriving_during_a_rebuild_are_all_projected_exactly_once(
                 db_url, "projections", "rebuild", "--batch-size", BATCH
             )
             if not rebuilding.is_set():
-                # The first rebuild is under way once it has emptied the
-                # accounts (or is done); commands start arriving then.
+                # The first rebuild is under way once its shadow of the
+                # accounts has a batch (or it is done); commands start
+                # arriving then.
                 wait_until(
-                    partial(_midway, process, projections, "accounts", head),
+                    partial(
+                        _midway, process, projections, "accounts", head, shadow=True
+                    ),
                     timeout=60,
                 )
             rebuilding.set()

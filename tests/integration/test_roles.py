@@ -19,7 +19,17 @@ from urllib.parse import urlsplit, urlunsplit
 import psycopg
 import pytest
 
-from adapters.roles import ADMIN, AUDITOR, GROUPS, LOG, MAY, OPERATOR, PRIVACY, REPORTER
+from adapters.roles import (
+    ADMIN,
+    AUDITOR,
+    GROUPS,
+    LOG,
+    MAY,
+    OPERATOR,
+    PRIVACY,
+    PROJECTIONS,
+    REPORTER,
+)
 from tests.conftest import TEST_MASTER_KEY, fresh_postgres_database
 from tests.helpers import CliResult, run_cli
 
@@ -391,6 +401,48 @@ def test_the_auditor_and_the_reporter_cannot_read_the_keys(
         pytest.raises(psycopg.errors.InsufficientPrivilege),
     ):
         connection.execute(query)
+
+
+def _owners_and_grants(url: str) -> dict[str, tuple[object, ...]]:
+    """Each projection table's owner and grants (who, what, grantable)."""
+    with psycopg.connect(url) as connection:
+        rows = connection.execute(
+            "SELECT c.relname, pg_get_userbyid(c.relowner), ARRAY("
+            "  SELECT DISTINCT concat_ws(' ', pg_get_userbyid(a.grantee), "
+            "    a.privilege_type, a.is_grantable) "
+            "  FROM aclexplode(c.relacl) a ORDER BY 1) "
+            "FROM pg_class c WHERE c.relnamespace = 'public'::regnamespace "
+            "AND c.relkind = 'r' AND c.relname = ANY(%s)",
+            (list(PROJECTIONS),),
+        ).fetchall()
+    return {str(name): (owner, grants) for name, owner, grants in rows}
+
+
+def test_a_rebuild_by_the_admin_keeps_the_owner_and_grants_of_the_tables(
+    agency: Agency,
+) -> None:
+    agency.seeker(APPLIED)
+    before = _owners_and_grants(agency.owner_url)
+    assert set(before) == set(PROJECTIONS)
+    assert all(grants for _, grants in before.values())
+    listed = agency.cli(REPORTER, "list", "--all").json()
+    reported = agency.cli(REPORTER, "report", "status").json()
+
+    rebuilt = agency.cli(ADMIN, "projections", "rebuild")
+    assert rebuilt.code == 0, rebuilt.stderr
+
+    # New tables under the live names, the live tables' owner and grants:
+    # the reporter reads them as before, and no shadow is left.
+    assert _owners_and_grants(agency.owner_url) == before
+    assert agency.cli(REPORTER, "list", "--all").json() == listed
+    assert agency.cli(REPORTER, "report", "status").json() == reported
+    status = agency.cli(REPORTER, "projections", "status").json()
+    assert [row["rebuild"] for row in status["projections"]] == [None, None]
+    with psycopg.connect(agency.owner_url) as connection:
+        left = connection.execute(
+            "SELECT relname FROM pg_class WHERE strpos(relname, '__next') > 0"
+        ).fetchall()
+    assert left == []
 
 
 def test_the_reporter_reads_no_event(agency: Agency) -> None:

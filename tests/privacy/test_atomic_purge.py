@@ -60,18 +60,32 @@ def _fail(*_: Any, **__: Any) -> None:
     raise sqlite3.OperationalError(DISK_FULL)
 
 
-@pytest.mark.parametrize(
-    "step",
-    ["adapters.recorders.Appender.append", "adapters.recorders.erase_in_transaction"],
-    ids=["chain-append", "key-deletion"],
-)
+def _break(patched: pytest.MonkeyPatch, step: str, db_url: str) -> None:
+    """Make one step of the purge's insert fail. PostgreSQL chains on the
+    server (``integrity.store.append_function``): there the chain's step
+    fails as the server would, an error inside the insert's pipeline."""
+    if step == "chain-append" and db_url.startswith("postgresql"):
+        from adapters.postgres_recorder import ChainingPostgresRecorder
+
+        patched.setattr(
+            ChainingPostgresRecorder,
+            "append_call",
+            "SELECT seekers_chain_appended(%s) / 0",
+        )
+    elif step == "chain-append":
+        patched.setattr("adapters.recorders.Appender.append", _fail)
+    else:
+        patched.setattr("adapters.recorders.erase_in_transaction", _fail)
+
+
+@pytest.mark.parametrize("step", ["chain-append", "key-deletion"])
 def test_a_failure_inside_the_purge_leaves_no_purge(
     db_url: str, withdrawn: str, step: str
 ) -> None:
     before = counts(db_url, withdrawn)
     assert before == {"purged": 0, "keys": 1, "emails": 1}
     with pytest.MonkeyPatch.context() as patched:
-        patched.setattr(step, _fail)
+        _break(patched, step, db_url)
         failed = purge(db_url, withdrawn)
     assert failed.code == 6
     assert len(failed.stderr.strip().splitlines()) == 1

@@ -1,0 +1,37 @@
+"""Input as people type it (SPEC §5): one form for every text.
+
+A Japanese keyboard gives full-width letters, digits, ``＠``, ``．``, ``－``
+and the ideographic space as readily as ASCII, and old systems export
+half-width katakana. Unicode NFKC folds each of them into the one form a
+check or a comparison expects (``ｔａｒｏ＠ｅｘａｍｐｌｅ．ｊｐ`` is
+``taro@example.jp``, ``ﾔﾏﾀﾞ`` is ``ヤマダ``) and leaves ASCII, kanji and
+full-width kana as they are, so text written before this normalization
+existed keeps comparing equal to itself.
+
+Applied once at each boundary: the CLI's text options (``cli.params``) and
+every field of an import file (``services.importing``); the date parser
+applies it too, so the domain reads ``令和８年２月２日`` whoever calls it.
+Paths, database URLs and stored event bytes are never passed through it.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from typing import Any
+
+
+def as_typed(text: str) -> str:
+    """``text`` in NFKC: full-width ASCII as ASCII, half-width kana as full-width."""
+    return unicodedata.normalize("NFKC", text)
+
+
+def as_typed_fields(value: Any) -> Any:
+    """Every string in a decoded JSON value in NFKC (keys are left alone:
+    they are the format's field names, not what someone typed)."""
+    if isinstance(value, str):
+        return as_typed(value)
+    if isinstance(value, dict):
+        return {key: as_typed_fields(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [as_typed_fields(item) for item in value]
+    return value
