@@ -276,14 +276,18 @@ def bench_contention(quick: bool = False) -> Section:
 
     window = QUICK_WINDOW_SECONDS if quick else WINDOW_SECONDS
     rounds = QUICK_ROUNDS if quick else ROUNDS
-    needed = max(CLIENTS) * ACCOUNTS_PER_CLIENT
+    # Every run gets accounts of its own: the bare aggregate replays its
+    # whole history at each get (no snapshots), so accounts reused run after
+    # run would make the baseline slower and slower.
+    needed = sum(CLIENTS) * ACCOUNTS_PER_CLIENT * rounds
     log("contention: starting a durable throwaway PostgreSQL server")
     with ThrowawayPostgres(settings=DURABLE) as server:
         url = server.create_database(f"contention_{uuid.uuid4().hex[:8]}")
         bare_url = server.create_database(f"contention_bare_{uuid.uuid4().hex[:8]}")
         os.environ["SEEKERS_MASTER_KEY"] = BENCH_MASTER_KEY
         ours, theirs = _seed(url, bare_url, needed)
-        stores = {PRODUCT: (url, ours), BARE: (bare_url, theirs)}
+        unused = {PRODUCT: iter(ours), BARE: iter(theirs)}
+        urls = {PRODUCT: url, BARE: bare_url}
         key = BENCH_MASTER_KEY
         runs: dict[tuple[str, int], list[Run]] = {}
         for clients in CLIENTS:
@@ -291,8 +295,10 @@ def bench_contention(quick: bool = False) -> Section:
                 order = (BARE, PRODUCT) if round_number % 2 == 0 else (PRODUCT, BARE)
                 for kind in order:
                     log(f"contention: {clients} {kind} clients, #{round_number + 1}")
-                    target, accounts = stores[kind]
-                    run = _run(kind, target, accounts, clients, window, key)
+                    accounts = [
+                        next(unused[kind]) for _ in range(clients * ACCOUNTS_PER_CLIENT)
+                    ]
+                    run = _run(kind, urls[kind], accounts, clients, window, key)
                     runs.setdefault((kind, clients), []).append(run)
     return report(runs)
 

@@ -42,17 +42,15 @@ import tracemalloc
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
-from typing import Protocol
+from typing import Any, Protocol
 from uuid import UUID
 
 import psycopg
 from eventsourcing.persistence import StoredEvent
 
 import adapters.recorders
-from adapters import requests
-from adapters.erasure import erase_in_transaction
 from adapters.postgres_recorder import ChainingPostgresRecorder
-from adapters.recorders import ChainingSQLiteRecorder, erased_accounts
+from adapters.recorders import ChainingSQLiteRecorder, after_chain
 from adapters.storage import parse_storage_url
 from domain.seeker import Seeker
 from domain.timerules import utcnow
@@ -117,10 +115,13 @@ class _Unchained:
     (statements, transaction, pipeline, inline projections) is the product's."""
 
     def after_insert(
-        self, sql: Sql, stored_events: Sequence[StoredEvent], ids: Sequence[int]
+        self,
+        sql: Sql,
+        stored_events: Sequence[StoredEvent],
+        ids: Sequence[int],
+        read: list[dict[str, Any]] | None = None,
     ) -> None:
-        erase_in_transaction(sql, erased_accounts(stored_events))
-        requests.record(sql, stored_events)
+        after_chain(sql, stored_events)
 
 
 class UnchainedSQLiteRecorder(_Unchained, ChainingSQLiteRecorder):
@@ -129,7 +130,12 @@ class UnchainedSQLiteRecorder(_Unchained, ChainingSQLiteRecorder):
 
 
 class UnchainedPostgresRecorder(_Unchained, ChainingPostgresRecorder):
-    """The product's PostgreSQL recorder without the chain and tree."""
+    """The product's PostgreSQL recorder without the chain and tree: its
+    one-pipeline insert calls no chain function (the server-side chain is
+    ``integrity.store.append_function``)."""
+
+    append_call = "SELECT %s"
+    tree_started = True
 
 
 def open_unchained(url: str) -> SeekerLedger:
@@ -258,9 +264,14 @@ def timed_appender() -> Iterator[list[float]]:
     spent: list[float] = []
 
     class TimedAppender(Appender):
-        def append(self, records: Sequence[StoredRecord]) -> None:
+        def append(
+            self,
+            records: Sequence[StoredRecord],
+            *,
+            read: list[dict[str, Any]] | None = None,
+        ) -> None:
             began = time.perf_counter()
-            super().append(records)
+            super().append(records, read=read)
             spent.append(time.perf_counter() - began)
 
     adapters.recorders.Appender = TimedAppender  # type: ignore[attr-defined]
@@ -532,7 +543,11 @@ def integrity_section(
             f"{r['chain_execute_ratio']:.2f}x; means {r['chain_mean_ratio']:.2f}x"
         )
         share = r["chain_appender"] / r["chain_chained_mean"]
-        cells["appender"][store] = f"{ms(r['chain_appender'])} ({share:.0%})"
+        cells["appender"][store] = (
+            f"{ms(r['chain_appender'])} ({share:.0%})"
+            if r["chain_appender"]
+            else "none: the server's seekers_chain_appended does it"
+        )
         cells["checkpoint"][store] = (
             f"{ms(r['million_checkpoint'])} (max {ms(r['million_checkpoint_max'])})"
         )
