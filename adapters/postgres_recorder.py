@@ -20,9 +20,11 @@ CLI's way) is chained by ``integrity.store.Appender`` instead, once.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 from typing import Any
 
+import psycopg
 from eventsourcing.persistence import InterfaceError, OperationalError, StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder
 from eventsourcing.utils import retry
@@ -100,8 +102,17 @@ class ChainingPostgresRecorder(InsertHooks, PostgresApplicationRecorder):
             except BaseException:
                 # Out of the aborted pipeline, ROLLBACK, and forget the
                 # statements it would have prepared, as a transaction
-                # block's rollback does.
-                connection.rollback()
+                # block's rollback does. When the error surfaced while
+                # statements were still being queued, the first rollback's
+                # sync meets their aborted results ("pipeline aborted"): it
+                # has cleared them, so the second one ends the transaction.
+                # Either way the error that aborted it is what is raised (an
+                # IntegrityError is a lost race, which the ledger retries).
+                try:
+                    connection.rollback()
+                except psycopg.Error:
+                    with contextlib.suppress(psycopg.Error):
+                        connection.rollback()
                 raise
             return self._fetch_ids_after_insert_events(cursor, stored_events, **kwargs)
 

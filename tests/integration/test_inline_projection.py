@@ -36,6 +36,14 @@ def sqlite_url(tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path / 'seekers.db'}"
 
 
+def _contact_now(seeker: Any, at: Any) -> None:
+    seeker.contact(at=at, actor="t", channel="phone", outcome="reached")
+
+
+def _pause_now(seeker: Any, at: Any) -> None:
+    seeker.pause(at=at, actor="t", reason=None)
+
+
 def _pause(ledger: SeekerLedger, seeker_id: UUID) -> None:
     ledger.execute(seeker_id, lambda s, at: s.pause(at=at, actor="t", reason=None))
 
@@ -263,3 +271,53 @@ def test_a_failure_in_the_insert_records_nothing(
         assert report.ok and report.events == 2, report.findings
     finally:
         ledger.close()
+
+
+@pytest.mark.postgres
+def test_a_lost_race_seen_while_the_insert_is_still_being_sent_is_retried(
+    pg_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two operators save the same version: the loser's INSERT fails. When
+    that failure comes back while the rest of its pipeline is still being
+    sent, the rollback meets the aborted results ("pipeline aborted"); the
+    lost race must still reach the ledger as a lost race, which reloads and
+    runs the command again, not as a storage failure (seen at 64 operators)."""
+    from adapters import postgres_recorder
+
+    first, second = ledger_for(pg_url), ledger_for(pg_url)
+    try:
+        seeker = register_directly(first, "a@example.jp")
+        stale = second.get_seeker(seeker)  # loaded before the first one saves
+        first.execute(
+            seeker,
+            lambda s, at: s.contact(
+                at=at, actor="t", channel="phone", outcome="reached"
+            ),
+        )
+        sent = postgres_recorder.after_chain
+
+        def slow(sql: Any, stored: Any) -> None:
+            time.sleep(0.3)  # the INSERT's error is back by now
+            sql.run("SELECT 1")  # queued after it: psycopg reports the error here
+            sent(sql, stored)
+
+        monkeypatch.setattr(postgres_recorder, "after_chain", slow)
+        loaded: list[Any] = []
+        original = SeekerLedger.get_seeker
+
+        def first_stale(self: SeekerLedger, seeker_id: UUID) -> Any:
+            if not loaded:
+                loaded.append(seeker_id)
+                return stale
+            return original(self, seeker_id)
+
+        monkeypatch.setattr(SeekerLedger, "get_seeker", first_stale)
+        outcome = second.execute(seeker, lambda s, at: _pause_now(s, at))
+        assert outcome.events == ["Paused"]
+        assert [type(e).__name__ for e in second.stream(seeker)][-2:] == [
+            "ContactAttempted",
+            "Paused",
+        ]
+    finally:
+        first.close()
+        second.close()
