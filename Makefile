@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup demo test lint bench postgres pooler browser graphviz notetools screenshots bench-pages clean
+.PHONY: setup catalogs demo test lint bench postgres pooler browser graphviz notetools screenshots bench-pages clean
 
 setup: $(STAMP)
 
@@ -15,7 +15,17 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-demo: setup graphviz
+# The compiled message catalogs (*.mo, not committed) from the .po sources
+# (SPEC §5, "Language"), through Babel; every target that runs the program
+# depends on them.
+CATALOGS := $(patsubst %.po,%.mo,$(wildcard domain/locale/*/LC_MESSAGES/seekers.po))
+
+catalogs: $(CATALOGS)
+
+$(CATALOGS): %.mo: %.po $(STAMP)
+	$(BIN)/pybabel compile -i $< -o $@ -D seekers
+
+demo: setup catalogs graphviz
 	$(BIN)/python -m cli.demo
 
 # PostgreSQL binaries (Debian's packages) for the throwaway test server.
@@ -44,7 +54,7 @@ notetools:
 	@tests/support/ensure-packages.sh golang-go=/usr/bin/go \
 		golang-golang-x-mod-dev=/usr/share/gocode/src/golang.org/x/mod/sumdb/note/note.go
 
-test: setup postgres pooler browser notetools
+test: setup catalogs postgres pooler browser notetools
 	$(BIN)/pytest
 
 lint: setup
@@ -52,16 +62,17 @@ lint: setup
 	$(BIN)/ruff format --check domain services adapters projections cli privacy integrity tests
 	$(BIN)/mypy
 
-bench: setup postgres
+bench: setup catalogs postgres
 	$(BIN)/python -m tests.bench
 
 # Generation time and size of the report page at 10k and 100k accounts.
-bench-pages: setup
+bench-pages: setup catalogs
 	$(BIN)/python -m tests.bench_pages
 
 # docs/report.png and docs/timeline.png, from a demo store built through the CLI.
-screenshots: setup browser
+screenshots: setup catalogs browser
 	$(BIN)/python -m tests.support.screenshots docs
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -f $(CATALOGS)

@@ -77,6 +77,18 @@ def ngettext(singular: str, plural: str, count: int) -> str:
     return _active.ngettext(singular, plural, count)
 
 
+def pgettext(context: str, message: str) -> str:
+    """``message`` in the chosen language, as ``context`` means it: one
+    English word may need two Japanese ones (``withdrawn``: an account
+    退会済み, an application's close outcome 辞退)."""
+    return _active.pgettext(context, message)
+
+
+def NC_(context: str, message: str) -> str:
+    """``N_`` with a context: marks ``message`` for ``pgettext(context, …)``."""
+    return message
+
+
 def N_(message: str) -> str:
     """Marks ``message`` for the catalog without translating it now (a
     constant, a table of labels): ``_`` translates it where it is shown."""

@@ -1,7 +1,7 @@
 """Which language a run speaks (SPEC §5, "Language"): ``--lang``, then
 ``SEEKERS_LANG``, then the locale as the C library reads it; English unless
-Japanese is asked for. The catalog itself is issue #21's next step: until it
-exists, every language reads the English message ids."""
+Japanese is asked for. A message the catalog does not hold reads as its
+English message id in every language."""
 
 from __future__ import annotations
 
@@ -36,17 +36,19 @@ def test_an_unknown_language_is_refused() -> None:
         i18n.activate("fr")
 
 
-def test_without_a_catalog_the_message_ids_are_the_text(
+def test_a_message_the_catalog_does_not_hold_is_its_id(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("LANGUAGE", "en")
     try:
         i18n.activate("ja")
         assert i18n.language() == "ja"
-        assert i18n._("policy {policy} does not offer pausing") == (
-            "policy {policy} does not offer pausing"
+        assert i18n._("a message no catalog holds {n}") == (
+            "a message no catalog holds {n}"
         )
-        assert i18n.ngettext("{n} event", "{n} events", 3) == "{n} events"
+        assert i18n.ngettext("{n} thing never said", "{n} things never said", 3) == (
+            "{n} things never said"
+        )
         assert i18n.N_("paused") == "paused"
     finally:
         i18n.activate("en")
