@@ -1,7 +1,7 @@
 """The glossary (SPEC §5, "Language"): the one place that names, for people,
 every value the ledger keeps as a code: account and application states,
 commands, withdrawal reasons, channels, contact outcomes, application routes,
-close outcomes, purge reasons and the policy presets.
+close outcomes, purge reasons, the policy presets and the event types.
 
 The codes stay what they are (typed, stored and printed by ``--json`` in
 English); each is marked here once, with its kind as the gettext context
@@ -33,6 +33,7 @@ KINDS = (
     "close outcome",
     "purge reason",
     "policy",
+    "event",
 )
 
 TERMS: dict[str, tuple[str, ...]] = {
@@ -110,6 +111,26 @@ TERMS: dict[str, tuple[str, ...]] = {
         NC_("policy", "hellowork"),
         NC_("policy", "pasona"),
         NC_("policy", "workport"),
+    ),
+    "event": (
+        NC_("event", "Registered"),
+        NC_("event", "Applied"),
+        NC_("event", "InterviewScheduled"),
+        NC_("event", "InterviewDeclined"),
+        NC_("event", "ApplicationClosed"),
+        NC_("event", "Paused"),
+        NC_("event", "Resumed"),
+        NC_("event", "ContactAttempted"),
+        NC_("event", "MarkedUnreachable"),
+        NC_("event", "ContactRestored"),
+        NC_("event", "Lapsed"),
+        NC_("event", "Reactivated"),
+        NC_("event", "AdvisorChanged"),
+        NC_("event", "WithdrawalRequested"),
+        NC_("event", "WithdrawalCancelled"),
+        NC_("event", "Withdrawn"),
+        NC_("event", "Reinstated"),
+        NC_("event", "Purged"),
     ),
 }
 """Every code by kind; a test checks these against the domain's own sets and

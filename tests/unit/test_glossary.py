@@ -9,6 +9,7 @@ from collections.abc import Iterator
 import pytest
 
 from domain import glossary, i18n
+from domain.events import EVENT_CLASSES
 from domain.policy import CHANNELS, PRESETS, WITHDRAWAL_REASONS
 from domain.rules import ACCOUNT, APPLICATION
 from domain.seeker import (
@@ -31,6 +32,7 @@ DOMAIN_SETS: dict[str, set[str]] = {
     "close outcome": set(OUTCOMES),
     "purge reason": set(PURGE_REASONS),
     "policy": set(PRESETS),
+    "event": {kind.__name__ for kind in EVENT_CLASSES},
 }
 
 
