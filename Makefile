@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup catalogs demo test lint bench postgres pooler browser graphviz notetools screenshots bench-pages clean
+.PHONY: setup catalogs demo test lint bench postgres pooler fonts browser graphviz notetools screenshots bench-pages clean
 
 setup: $(STAMP)
 
@@ -25,7 +25,7 @@ catalogs: $(CATALOGS)
 $(CATALOGS): %.mo: %.po $(STAMP)
 	$(BIN)/pybabel compile -i $< -o $@ -D seekers
 
-demo: setup catalogs graphviz
+demo: setup catalogs graphviz fonts
 	$(BIN)/python -m cli.demo
 
 # PostgreSQL binaries (Debian's packages) for the throwaway test server.
@@ -37,11 +37,19 @@ postgres:
 pooler:
 	@tests/support/ensure-packages.sh pgbouncer=/usr/sbin/pgbouncer
 
-# Headless Chromium, CJK fonts and graphviz (Debian's packages) for the page
-# tests (tests/pages) and the screenshots in docs/.
-browser:
-	@tests/support/ensure-packages.sh chromium=/usr/bin/chromium \
+# The Japanese font (Debian's Noto CJK) and fontconfig's tools: the pages,
+# their charts and the rulebook diagrams draw Japanese with it (no tofu), and
+# the page tests ask fc-list which file each font Chromium used is. matplotlib
+# finds it even when its font cache predates it (cli/pages/charts.py).
+fonts:
+	@tests/support/ensure-packages.sh \
 		fonts-noto-cjk=/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc \
+		fontconfig=/usr/bin/fc-list
+
+# Headless Chromium and graphviz (Debian's packages), with the fonts, for the
+# page tests (tests/pages) and the screenshots in docs/.
+browser: fonts
+	@tests/support/ensure-packages.sh chromium=/usr/bin/chromium \
 		graphviz=/usr/bin/dot
 
 # Graphviz's `dot` (Debian's package) for the SVG rulebook `make demo` writes.
@@ -54,7 +62,7 @@ notetools:
 	@tests/support/ensure-packages.sh golang-go=/usr/bin/go \
 		golang-golang-x-mod-dev=/usr/share/gocode/src/golang.org/x/mod/sumdb/note/note.go
 
-test: setup catalogs postgres pooler browser notetools
+test: setup catalogs postgres pooler fonts browser notetools
 	$(BIN)/pytest
 
 lint: setup
@@ -69,8 +77,9 @@ bench: setup catalogs postgres
 bench-pages: setup catalogs
 	$(BIN)/python -m tests.bench_pages
 
-# docs/report.png and docs/timeline.png, from a demo store built through the CLI.
-screenshots: setup catalogs browser
+# docs/report.png, docs/timeline.png, docs/rulebook.png and their Japanese
+# editions (docs/*-ja.png), from a demo store built through the CLI.
+screenshots: setup catalogs browser fonts
 	$(BIN)/python -m tests.support.screenshots docs
 
 clean:

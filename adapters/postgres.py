@@ -13,6 +13,7 @@ from adapters.roles import ACCESS_QUERY, Access, access_of
 from adapters.standby import in_recovery
 from adapters.storage import StorageConfig
 from domain.errors import StorageError
+from domain.i18n import N_, _
 
 PROBE_TIMEOUT_SECONDS = 3
 SCHEMA_VERSION = 5  # 2: the audit integrity tables; 3: fewer account indexes;
@@ -23,14 +24,14 @@ SCHEMA_LOCK = 0x5EE4E25  # any constant: the advisory lock guarding schema setup
 _PROBLEMS = (
     (
         "password authentication failed",
-        "authentication failed (wrong user or password)",
+        N_("authentication failed (wrong user or password)"),
     ),
-    ("does not exist", "database does not exist"),
-    ("could not translate host name", "unknown host"),
-    ("Name or service not known", "unknown host"),
-    ("Connection refused", "no server is listening (is PostgreSQL running?)"),
-    ("timeout expired", "host unreachable (no answer)"),
-    ("invalid response to SSL negotiation", "no PostgreSQL server at that address"),
+    ("does not exist", N_("database does not exist")),
+    ("could not translate host name", N_("unknown host")),
+    ("Name or service not known", N_("unknown host")),
+    ("Connection refused", N_("no server is listening (is PostgreSQL running?)")),
+    ("timeout expired", N_("host unreachable (no answer)")),
+    ("invalid response to SSL negotiation", N_("no PostgreSQL server at that address")),
 )
 
 
@@ -63,7 +64,7 @@ def probe(config: StorageConfig) -> tuple[psycopg.Connection[tuple[object, ...]]
             return _connect(config), True
     except psycopg.Error as error:
         text = " ".join(str(error).split())
-        problem = next((label for key, label in _PROBLEMS if key in text), text)
+        problem = next((_(label) for key, label in _PROBLEMS if key in text), text)
         raise StorageError(f"{config.safe_url}: {problem}") from None
 
 
@@ -128,16 +129,22 @@ def schema_lock(
             return
         if standby:
             raise StorageError(
-                f"{config.safe_url}: a read-only standby without this "
-                f"version's schema (schema {SCHEMA_VERSION}): it has not "
-                "replayed it yet (--fresh waits until it has), or the primary "
-                "has none (its owner runs 'seekers migrate' there)"
+                _(
+                    "{url}: a read-only standby without this version's schema "
+                    "(schema {version}): it has not replayed it yet (--fresh waits "
+                    "until it has), or the primary has none (its owner runs "
+                    "'seekers migrate' there)"
+                ).format(url=config.safe_url, version=SCHEMA_VERSION)
             )
         if not access.owner:
             raise StorageError(
-                f"{config.safe_url}: the schema is missing or older than this "
-                f"version (schema {SCHEMA_VERSION}), and login {access.login!r} "
-                "does not own the store: the owner runs 'seekers migrate'"
+                _(
+                    "{url}: the schema is missing or older than this version "
+                    "(schema {version}), and login {login!r} does not own the "
+                    "store: the owner runs 'seekers migrate'"
+                ).format(
+                    url=config.safe_url, version=SCHEMA_VERSION, login=access.login
+                )
             )
         # A transaction's advisory lock, not a session's: behind a pooler the
         # session is not this client's, the transaction is.

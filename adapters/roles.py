@@ -27,6 +27,7 @@ from typing import Any
 from psycopg import sql
 
 from adapters.storage import LEDGER_NAME
+from domain.i18n import N_, _
 from integrity.store import APPEND_FUNCTION
 
 OPERATOR = "seekers_operator"
@@ -35,7 +36,7 @@ AUDITOR = "seekers_auditor"
 REPORTER = "seekers_reporter"
 ADMIN = "seekers_admin"
 GROUPS = (OPERATOR, PRIVACY, AUDITOR, REPORTER, ADMIN)
-OWNER = "the database owner"
+OWNER = N_("the database owner")
 
 LIFECYCLE = (
     "register", "apply", "schedule-interview", "decline-interview",
@@ -115,7 +116,8 @@ class Access:
     def needs(self, command: str) -> str:
         """The roles that would allow ``command``, for the refusal."""
         roles = MAY.get(command, ())
-        return " or ".join(f"role {role}" for role in roles) or OWNER
+        named = [_("role {role}").format(role=role) for role in roles]
+        return _(" or ").join(named) or _(OWNER)
 
 
 ACCESS_QUERY = sql.SQL(

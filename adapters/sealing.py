@@ -28,6 +28,7 @@ from eventsourcing.persistence import (
 )
 
 from domain.errors import StorageError
+from domain.i18n import _
 from domain.values import PersonalData
 
 
@@ -154,7 +155,7 @@ class SealingMapper(Mapper[UUID]):
         vault = self._vault()
         if vault is None:
             raise PersonalDataUnprotected(
-                "refusing to store personal data without a vault to seal it"
+                _("refusing to store personal data without a vault to seal it")
             )
         plaintext = json.dumps(personal.to_dict(), ensure_ascii=False).encode()
         return SealedPersonalData(vault.seal(seeker_id, plaintext))

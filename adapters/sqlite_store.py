@@ -36,6 +36,7 @@ from eventsourcing.utils import Environment, EnvType
 
 from adapters.storage import StorageConfig
 from domain.errors import StorageError
+from domain.i18n import _
 
 STATEMENT_CACHE = 256
 """Prepared statements kept per connection (sqlite3's default is 128; the
@@ -146,7 +147,9 @@ def schema_lock(config: StorageConfig, *, migrate: bool = False) -> Iterator[boo
         folder = os.open(path.parent, os.O_RDONLY)
     except (FileNotFoundError, NotADirectoryError):
         raise StorageError(
-            f"{config.safe_url}: unable to open database file (no folder {path.parent})"
+            _("{url}: unable to open database file (no folder {folder})").format(
+                url=config.safe_url, folder=path.parent
+            )
         ) from None
     try:
         _lock(folder, config, timeout)
@@ -170,9 +173,11 @@ def _lock(folder: int, config: StorageConfig, timeout: float) -> None:
         except BlockingIOError:
             if time.monotonic() >= deadline:
                 raise StorageError(
-                    f"{config.safe_url}: another process has been setting up "
-                    f"this store for more than {timeout:g} s "
-                    "(SEEKERS_LOCK_TIMEOUT); try again when it is done"
+                    _(
+                        "{url}: another process has been setting up this store "
+                        "for more than {seconds} s (SEEKERS_LOCK_TIMEOUT); try "
+                        "again when it is done"
+                    ).format(url=config.safe_url, seconds=f"{timeout:g}")
                 ) from None
             time.sleep(pause)
             pause = min(pause * 2, longest)

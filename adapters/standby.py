@@ -17,6 +17,7 @@ import psycopg
 
 from adapters.storage import StorageConfig
 from domain.errors import StorageError
+from domain.i18n import _
 
 FRESH_POLL_SECONDS = 0.02
 
@@ -31,8 +32,12 @@ class Lag:
 
     def describe(self) -> str:
         if self.seconds is None:
-            return f"standby {self.bytes} bytes of log behind the primary"
-        return f"standby {self.seconds:.1f} s behind the primary"
+            return _("standby {bytes} bytes of log behind the primary").format(
+                bytes=self.bytes
+            )
+        return _("standby {seconds} s behind the primary").format(
+            seconds=f"{self.seconds:.1f}"
+        )
 
 
 def in_recovery(connection: psycopg.Connection[tuple[object, ...]]) -> bool:
@@ -79,8 +84,11 @@ def wait_until_replayed(
     while (lag := lag_behind(standby, position)) is not None:
         if time.monotonic() > deadline:
             raise StorageError(
-                f"{config.safe_url}: --fresh: the standby did not catch up with "
-                f"the primary within {timeout:g} s ({lag.describe()}); is it "
-                "replicating?"
+                _(
+                    "{url}: --fresh: the standby did not catch up with the "
+                    "primary within {seconds} s ({lag}); is it replicating?"
+                ).format(
+                    url=config.safe_url, seconds=f"{timeout:g}", lag=lag.describe()
+                )
             )
         time.sleep(FRESH_POLL_SECONDS)

@@ -13,6 +13,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from domain.errors import StorageError
+from domain.i18n import _
 
 DEFAULT_URL = "sqlite:///seekers.db"
 LEDGER_NAME = "seekers"
@@ -61,7 +62,11 @@ def lock_timeout() -> int:
     if not text:
         return DEFAULT_LOCK_TIMEOUT
     if not text.isdigit() or not 1 <= int(text) <= 3600:
-        raise StorageError(f"{LOCK_TIMEOUT_ENV} must be whole seconds from 1 to 3600")
+        raise StorageError(
+            _("{setting} must be whole seconds from 1 to 3600").format(
+                setting=LOCK_TIMEOUT_ENV
+            )
+        )
     return int(text)
 
 
@@ -69,7 +74,7 @@ def parse_storage_url(url: str) -> StorageConfig:
     if url.startswith("sqlite:///"):
         path = url.removeprefix("sqlite:///")
         if not path or path.endswith("/"):
-            raise StorageError(f"no database file in {url!r}")
+            raise StorageError(_("no database file in {url!r}").format(url=url))
         return StorageConfig(
             url=url,
             kind="sqlite",
@@ -91,15 +96,19 @@ def parse_storage_url(url: str) -> StorageConfig:
         port = parts.port
     except ValueError as error:  # "Invalid IPv6 URL", "Port out of range"
         raise StorageError(
-            f"malformed database URL ({error}): {redact(url)!r}"
+            _("malformed database URL ({error}): {url!r}").format(
+                error=error, url=redact(url)
+            )
         ) from None
     if parts.scheme in ("postgresql", "postgres"):
         dbname = unquote(parts.path.lstrip("/"))
         port = port or 5432
         if not dbname or not parts.hostname or not parts.username:
             raise StorageError(
-                f"incomplete PostgreSQL URL {redact(url)!r} "
-                "(expected postgresql://user:password@host:port/dbname)"
+                _(
+                    "incomplete PostgreSQL URL {url!r} "
+                    "(expected postgresql://user:password@host:port/dbname)"
+                ).format(url=redact(url))
             )
         return StorageConfig(
             url=url,
@@ -122,6 +131,8 @@ def parse_storage_url(url: str) -> StorageConfig:
             },
         )
     raise StorageError(
-        f"unsupported database URL {redact(url)!r} "
-        "(use sqlite:///path.db or postgresql://user:password@host:port/dbname)"
+        _(
+            "unsupported database URL {url!r} "
+            "(use sqlite:///path.db or postgresql://user:password@host:port/dbname)"
+        ).format(url=redact(url))
     )

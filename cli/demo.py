@@ -50,18 +50,21 @@ class Demo:
             click.secho(f"(exit {code})", fg="yellow")
         return code
 
-    def new_id(self, *args: str, actor: str = "advisor.kato") -> str:
-        """Register and return the new account's id (JSON output, not printed)."""
-        argv = ["--db", self.db_url, "--actor", actor, "--json", "register", *args]
-        click.secho(
-            f"\n$ seekers register {' '.join(shlex.quote(a) for a in args)}",
-            fg="cyan",
-            bold=True,
-        )
+    def new_id(
+        self,
+        *args: str,
+        actor: str = "advisor.kato",
+        options: tuple[str, ...] = (),
+    ) -> str:
+        """Register and return the new account's id (JSON output, not printed);
+        ``options`` are global ones (``--lang ja``), shown before the command."""
+        argv = ["--db", self.db_url, "--actor", actor, *options, "--json", "register"]
+        shown = " ".join(shlex.quote(a) for a in [*options, "register", *args])
+        click.secho(f"\n$ seekers {shown}", fg="cyan", bold=True)
         buffer = StringIO()
         with redirect_stdout(buffer):
             try:
-                main(argv)
+                main([*argv, *args])
             except SystemExit as done:
                 if done.code:
                     raise
@@ -229,7 +232,47 @@ def run_demo(db: Path = DEMO_DB) -> None:
     for path, args, actor in pictures:
         path.unlink(missing_ok=True)  # a picture listed below is this run's
         demo.run(*args, "--output", str(path), actor=actor)
-    announce([db, *auditors_files, *(path for path, _, _ in pictures)])
+    japanese = at_the_counter_in_japanese(demo, db)
+    announce([db, *auditors_files, *(path for path, _, _ in pictures), *japanese])
+
+
+def at_the_counter_in_japanese(demo: Demo, db: Path) -> list[Path]:
+    """One seeker's life as the people at a HelloWork counter see it
+    (``--lang ja``), typed as a Japanese keyboard types it: a full-width
+    email, an era birth date, Japanese dates for ``--at``."""
+    section("日本語: ハローワークの窓口で、ある求職者の一年 (--lang ja)")
+    ja = ("--lang", "ja")
+    kaori = demo.new_id(
+        "--name", "鈴木 かおり",
+        "--email", "ｋａｏｒｉ．ｓｕｚｕｋｉ＠ｅｘａｍｐｌｅ．ｊｐ",
+        "--birth-date", "平成2年5月6日", "--policy", "hellowork",
+        "--channel", "counter", "--at", "令和7年1月6日", options=ja,
+    )  # fmt: skip
+    demo.run(*ja, "apply", kaori, "--job", "一般事務", "--route", "agency",
+             "--at", "令和7年1月8日")  # fmt: skip
+    demo.run(*ja, "schedule-interview", kaori, "A1", "--on", "2025年1月20日 10:00",
+             "--at", "令和7年1月10日")  # fmt: skip
+    demo.run(*ja, "pause", kaori, "--at", "令和7年1月12日")
+    demo.run(*ja, "decline-interview", kaori, "A1", "--channel", "phone",
+             "--note", "体調不良のため", "--at", "令和7年1月15日")  # fmt: skip
+    demo.run(*ja, "request-withdrawal", kaori, "--channel", "counter",
+             "--reason", "job_found", "--at", "令和7年2月3日")  # fmt: skip
+    demo.run(*ja, "withdraw", kaori, "--at", "R7.2.3")
+    demo.run(*ja, "reinstate", kaori, "--at", "令和7年3月6日")
+    click.echo("(2025年2月3日の退会から31日目: 本人による利用再開はできません)")
+    demo.run(*ja, "reinstate", kaori, "--at", "令和7年3月5日")
+    demo.run(*ja, "history", kaori, actor="auditor.abe")
+    demo.run(*ja, "--era", "show", kaori, actor="auditor.abe")
+    demo.run(*ja, "report", "status", actor="manager.ono")
+    pictures = [
+        (db.parent / "report-ja.html", ["report", "html"], "manager.ono"),
+        (db.parent / "timeline-kaori-ja.html",
+         ["history", kaori, "--format", "html"], "auditor.abe"),
+    ]  # fmt: skip
+    for path, args, actor in pictures:
+        path.unlink(missing_ok=True)
+        demo.run(*ja, *args, "--output", str(path), actor=actor)
+    return [path for path, _, _ in pictures]
 
 
 def announce(files: list[Path]) -> None:

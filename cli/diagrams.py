@@ -26,7 +26,9 @@ from typing import TYPE_CHECKING
 import click
 
 from cli.files import write_output
+from domain.glossary import label, policy_name
 from domain.guards import policy_refusal
+from domain.i18n import N_, _, language
 from domain.rules import ACCOUNT, APPLICATION, Move, Rules
 
 if TYPE_CHECKING:
@@ -36,7 +38,7 @@ if TYPE_CHECKING:
 
 FORMATS = ("mermaid", "dot", "svg", "png")
 TEXT_FORMATS = frozenset({"mermaid", "dot", "svg"})
-GRAPHVIZ_MISSING = (
+GRAPHVIZ_MISSING = N_(
     "graphviz is not installed (the dot program): "
     "apt-get install graphviz, or make browser"
 )
@@ -49,7 +51,7 @@ class GraphvizMissing(click.ClickException):
     exit_code = STORAGE_EXIT
 
     def __init__(self) -> None:
-        super().__init__(GRAPHVIZ_MISSING)
+        super().__init__(_(GRAPHVIZ_MISSING))
 
 
 def drawn_moves(rules: Rules, policy: Policy | None) -> list[Move]:
@@ -67,22 +69,56 @@ def drawn_moves(rules: Rules, policy: Policy | None) -> list[Move]:
 def header(policy: Policy | None) -> list[str]:
     """What the picture shows, in words: the first lines of its source."""
     lines = [
-        "Seeker Ledger rulebook: the account and application lifecycles",
-        "(drawn from the compiled rules by seekers policies; do not edit by hand).",
-        "Arrows are commands, [conditions] the guards they need;",
-        "commands listed inside a state keep the state.",
+        _("Seeker Ledger rulebook: the account and application lifecycles"),
+        _("(drawn from the compiled rules by seekers policies; do not edit by hand)."),
+        _("Arrows are commands, [conditions] the guards they need;"),
+        _("commands listed inside a state keep the state."),
     ]
     if policy is None:
-        lines.append("No policy: every move of the machines, before policy guards.")
+        lines.append(_("No policy: every move of the machines, before policy guards."))
     else:
         lines.append(
-            f"Policy {policy.name}: the moves its policy guards refuse are left out."
+            _(
+                "Policy {policy}: the moves its policy guards refuse are left out."
+            ).format(policy=policy_name(policy.name))
         )
     return lines
 
 
+STATE_KINDS = {
+    ACCOUNT.subject: "account state",
+    APPLICATION.subject: "application state",
+}
+"""The glossary kind of each machine's states."""
+
+
+def _japanese() -> bool:
+    return language() == "ja"
+
+
+def _command(command: str) -> str:
+    """A command as the picture names it: the typed name in English, the
+    glossary's term in Japanese."""
+    return label("command", command) if _japanese() else command
+
+
+def _quoted(text: str) -> str:
+    """Safe inside a Mermaid ``state "…" as id`` label."""
+    return text.replace('"', "#quot;")
+
+
 def _label(move: Move) -> str:
-    return move.command + (f" [{', '.join(move.guards)}]" if move.guards else "")
+    return _command(move.command) + (
+        f" [{_(', ').join(_guard(name) for name in move.guards)}]"
+        if move.guards
+        else ""
+    )
+
+
+def _guard(name: str) -> str:
+    """A condition as the picture names it: the guard's name in English (as
+    ``domain.guards`` declares it), the glossary's term in Japanese."""
+    return label("guard", name) if _japanese() else name
 
 
 def _machine_box(rules: Rules, policy: Policy | None, title: str) -> DiagramState:
@@ -102,8 +138,14 @@ def _machine_box(rules: Rules, policy: Policy | None, title: str) -> DiagramStat
         if not move.changes_state:
             action = DiagramAction(type=ActionType.INTERNAL, body=_label(move))
             inside.setdefault(move.source, []).append(action)
+    kind = STATE_KINDS[rules.subject]
     states = [
-        replace(state, actions=inside.get(state.id, [])) for state in graph.states
+        replace(
+            state,
+            name=_quoted(label(kind, state.id)) if _japanese() else state.name,
+            actions=inside.get(state.id, []),
+        )
+        for state in graph.states
     ]
     return DiagramState(
         id=rules.subject,
@@ -119,14 +161,16 @@ def rulebook_graph(policy: Policy | None) -> DiagramGraph:
 
     boxes = []
     transitions = []
-    for rules, title in ((ACCOUNT, "Account"), (APPLICATION, "Application")):
-        boxes.append(_machine_box(rules, policy, title))
+    for rules, title in ((ACCOUNT, _("Account")), (APPLICATION, _("Application"))):
+        boxes.append(_machine_box(rules, policy, _quoted(title)))
         transitions += [
             DiagramTransition(
                 source=move.source,
                 targets=[move.target],
-                event=move.command,
-                guards=list(move.guards),
+                event=_command(move.command),
+                guards=[_(", ").join(_guard(name) for name in move.guards)]
+                if move.guards
+                else [],
             )
             for move in drawn_moves(rules, policy)
             if move.changes_state
@@ -150,6 +194,10 @@ def mermaid(policy: Policy | None) -> str:
     return f"{first}\n{comments}{rest}"
 
 
+JAPANESE_FONT = "Noto Sans CJK JP"
+"""The font Graphviz draws Japanese with (Debian's ``fonts-noto-cjk``, which
+``make fonts`` installs); Helvetica has no kana or kanji."""
+
 PNG_DPI = "110"
 """Resolution of ``--diagram png``. Only the PNG gets one: Graphviz 2.43
 (Debian's) scales an SVG drawn at a dpi other than 72 but not its viewBox,
@@ -167,15 +215,23 @@ def dot(policy: Policy | None, *, dpi: str | None = None) -> str:
     if dpi is not None:
         graph_attrs["dpi"] = dpi
     config = DotRendererConfig(
-        font_name="Helvetica",
+        font_name=JAPANESE_FONT if _japanese() else "Helvetica",
         state_font_size="12",
         transition_font_size="10",
         graph_attrs=graph_attrs,
     )
     graph = DotRenderer(config).render(rulebook_graph(policy))
-    title = "Seeker Ledger rulebook" + (
-        "" if policy is None else f": policy {policy.name}"
-    )
+    if _japanese():
+        # A box's title in kanji is wider than "Account": at the left of the
+        # box it stays clear of the arrows' labels Graphviz puts mid-top.
+        for box in graph.get_subgraph_list():
+            box.set("labeljust", "l")
+    if policy is None:
+        title = _("Seeker Ledger rulebook")
+    else:
+        title = _("Seeker Ledger rulebook: policy {policy}").format(
+            policy=policy_name(policy.name)
+        )
     graph.set("label", title)
     comments = "".join(f"// {line}\n" for line in header(policy))
     return comments + str(graph.to_string())
@@ -197,7 +253,9 @@ def graphviz(policy: Policy | None, fmt: str) -> bytes:
         raise GraphvizMissing() from None
     except GraphvizError as error:
         message = " ".join(str(error).split())
-        raise click.ClickException(f"graphviz failed: {message}") from None
+        raise click.ClickException(
+            _("graphviz failed: {message}").format(message=message)
+        ) from None
     if fmt == "svg":
         return _svg_with_header(drawn, policy)
     return drawn

@@ -16,6 +16,7 @@ from domain.errors import (
     SeekerLedgerError,
     StorageError,
 )
+from domain.i18n import N_, _
 
 USAGE = 2
 NOT_FOUND = 3
@@ -24,21 +25,26 @@ CONFLICT = 5
 STORAGE = 6
 FORBIDDEN = 7
 
+ERROR = N_("error")
+INTERRUPTED_LABEL = N_("interrupted")
+STORAGE_LABEL = N_("storage unavailable")
 _CODES: list[tuple[type[SeekerLedgerError], int, str]] = [
-    (BadValue, USAGE, "error"),
-    (NotFound, NOT_FOUND, "not found"),
-    (Refused, REFUSED, "refused"),
-    (Conflict, CONFLICT, "conflict"),
-    (StorageError, STORAGE, "storage unavailable"),
-    (Forbidden, FORBIDDEN, "forbidden"),
+    (BadValue, USAGE, ERROR),
+    (NotFound, NOT_FOUND, N_("not found")),
+    (Refused, REFUSED, N_("refused")),
+    (Conflict, CONFLICT, N_("conflict")),
+    (StorageError, STORAGE, STORAGE_LABEL),
+    (Forbidden, FORBIDDEN, N_("forbidden")),
 ]
+"""Each kind of expected failure: its exit code and the word its line starts
+with (in the chosen language; ``--json`` carries the code instead)."""
 
 
 def exit_code_for(error: SeekerLedgerError) -> tuple[int, str]:
     for kind, code, label in _CODES:
         if isinstance(error, kind):
             return code, label
-    return 1, "error"
+    return 1, ERROR
 
 
 def report(
@@ -50,7 +56,8 @@ def report(
     state: str | None = None,
     allowed: list[str] | None = None,
 ) -> None:
-    """Write one line to stderr: text, or the JSON error document."""
+    """Write one line to stderr: text, or the JSON error document. ``label``
+    is the English word (one of this module's); it is shown translated."""
     message = " ".join(message.split())
     if as_json:
         body: dict[str, Any] = {"code": code, "message": message}
@@ -59,7 +66,9 @@ def report(
             body["allowed"] = allowed or []
         click.echo(json.dumps({"error": body}, ensure_ascii=False), err=True)
     else:
-        click.echo(f"{label}: {message}", err=True)
+        click.echo(
+            _("{label}: {message}").format(label=_(label), message=message), err=True
+        )
 
 
 def report_domain_error(error: SeekerLedgerError, *, as_json: bool) -> int:

@@ -16,6 +16,7 @@ from pathlib import Path
 import click
 
 from domain.errors import BadValue
+from domain.i18n import _
 
 
 def _umask() -> int:
@@ -39,7 +40,11 @@ def write_output(data: bytes, output: Path, *, as_json: bool) -> None:
             raise
     except OSError as error:
         reason = error.strerror or type(error).__name__
-        raise BadValue(f"--output {output}: cannot write: {reason}") from None
+        raise BadValue(
+            _("--output {output}: cannot write: {reason}").format(
+                output=output, reason=reason
+            )
+        ) from None
     if as_json:
         click.echo(json.dumps({"output": str(output), "bytes": len(data)}))
     else:
@@ -58,11 +63,23 @@ def check_output(output: str | None) -> Path | None:
     path = Path(output).expanduser()
     folder = path.parent if str(path.parent) else Path(".")
     if path.is_dir():
-        raise BadValue(f"--output {output}: is a folder; give a file name")
+        raise BadValue(
+            _("--output {output}: is a folder; give a file name").format(output=output)
+        )
     if not folder.is_dir():
-        raise BadValue(f"--output {output}: no such folder {folder}")
+        raise BadValue(
+            _("--output {output}: no such folder {folder}").format(
+                output=output, folder=folder
+            )
+        )
     if not os.access(folder, os.W_OK | os.X_OK):
-        raise BadValue(f"--output {output}: cannot write in {folder}")
+        raise BadValue(
+            _("--output {output}: cannot write in {folder}").format(
+                output=output, folder=folder
+            )
+        )
     if path.exists() and not os.access(path, os.W_OK):
-        raise BadValue(f"--output {output}: the file is read-only")
+        raise BadValue(
+            _("--output {output}: the file is read-only").format(output=output)
+        )
     return path

@@ -10,7 +10,16 @@ from collections.abc import Sequence
 import click
 
 from adapters.storage import DEFAULT_URL
-from cli.errors import STORAGE, USAGE, report, report_domain_error
+from cli.errors import (
+    ERROR,
+    INTERRUPTED_LABEL,
+    STORAGE,
+    STORAGE_LABEL,
+    USAGE,
+    report,
+    report_domain_error,
+)
+from cli.help import HelpInLanguage, speak_the_run_s_language
 from cli.params import TEXT, VERBATIM, as_typed_options
 from domain import i18n
 from domain.errors import SeekerLedgerError
@@ -161,17 +170,10 @@ needs) is imported only when that command runs. A test checks each line
 against the command's own help."""
 
 
-def _help_in_language(option: click.Option | None) -> click.Option | None:
-    """``--help``'s own line in this run's language: click words it once, when
-    it first builds a command's help option, and keeps that option for every
-    later run in the same process (tests run many)."""
-    if option is not None:
-        option.help = _("Show this message and exit.")
-    return option
-
-
-class LazyGroup(click.Group):
-    """A click group that imports a command's module only when it is used."""
+class LazyGroup(HelpInLanguage, click.Group):
+    """A click group that imports a command's module only when it is used;
+    its help, and every loaded command's, in the run's language
+    (``cli.help``)."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted(COMMANDS)
@@ -182,11 +184,7 @@ class LazyGroup(click.Group):
         module_name, _, attribute = COMMANDS[cmd_name][0].partition(":")
         command = getattr(importlib.import_module(module_name), attribute)
         assert isinstance(command, click.Command)
-        _help_in_language(command.get_help_option(ctx))
-        return as_typed_options(command)
-
-    def get_help_option(self, ctx: click.Context) -> click.Option | None:
-        return _help_in_language(super().get_help_option(ctx))
+        return speak_the_run_s_language(as_typed_options(command))
 
     def format_commands(
         self, ctx: click.Context, formatter: click.HelpFormatter
@@ -195,7 +193,7 @@ class LazyGroup(click.Group):
         rows: list[tuple[str, str]] = []
         for name in self.list_commands(ctx):
             help_text = COMMANDS[name][1]
-            placeholder = click.Command(name, help=help_text)  # imports nothing
+            placeholder = HelpInLanguage(name, help=help_text)  # imports nothing
             rows.append((name, placeholder.get_short_help_str(limit)))
         with formatter.section(_("Commands")):
             formatter.write_dl(rows)
@@ -244,14 +242,17 @@ class LazyGroup(click.Group):
     "--lang",
     "lang",
     type=click.Choice(i18n.LANGUAGES),
-    # Hidden until the commands' own output is translated (issue #21): for now
-    # only click's texts (usage, --help headings, usage errors) and the
-    # glossary speak Japanese, so the option is not advertised yet. It is
-    # read by main() before click parses (_wanted_language); click keeps it
-    # here to validate it and to accept it.
-    hidden=True,
+    # Read by main() before click parses (_wanted_language), so that click's
+    # own messages are in the language too; click keeps it here to validate
+    # it, to accept it and to document it.
     help="The language of the output: ja or en (default: SEEKERS_LANG, then "
     "the locale).",
+)
+@click.option(
+    "--era",
+    is_flag=True,
+    help="Japanese output: write dates in the Japanese era (令和8年2月2日 14:05). "
+    "English output keeps ISO dates (2026-02-02 14:05) either way.",
 )
 @click.pass_context
 def cli(
@@ -262,10 +263,13 @@ def cli(
     fresh: bool,
     as_json: bool,
     lang: str | None,
+    era: bool,
 ) -> None:
     """Seeker Ledger: job seekers' accounts as an event-sourced ledger."""
     from cli.session import Session
+    from domain.dates_for_people import write_era
 
+    write_era(era)  # every run chooses afresh (tests run many in one process)
     session = Session(
         db_url=db_url,
         actor=actor.strip() or default_actor(),
@@ -275,6 +279,9 @@ def cli(
     )
     ctx.obj = session
     ctx.call_on_close(session.close)
+
+
+speak_the_run_s_language(cli)  # the global options' help, looked up as printed
 
 
 _GLOBAL_OPTIONS_WITH_VALUES = ("--db", "--actor", "--read-db", "--lang")
@@ -317,23 +324,14 @@ def _wanted_language(argv: Sequence[str]) -> str | None:
     return wanted
 
 
-LANGUAGE_FROM_ENVIRONMENT = False
-"""Whether ``SEEKERS_LANG`` and the locale (``LC_ALL``, ``LC_MESSAGES``,
-``LANG``) choose the language when ``--lang`` is not given. Not yet: the
-commands' output is still English, so a Japanese locale would only turn
-click's part of it Japanese; ``domain.i18n.choose`` already implements (and
-its tests pin) the precedence, and this switches it on once the output is
-translated (issue #21)."""
-
-
 def activate_language(argv: Sequence[str]) -> str:
     """Choose this run's language afresh and speak it: ``--lang`` as
-    written (NFKC, any case), else (once switched on) the environment, else
+    written (NFKC, any case), else the environment, else
     English. A value no language has is left for click to refuse, in
+    English; ``SEEKERS_LANG`` or a locale naming another language gives
     English."""
     given = _wanted_language(argv)
-    environ = os.environ if LANGUAGE_FROM_ENVIRONMENT else {}
-    chosen = i18n.choose(as_typed(given) if given is not None else None, environ)
+    chosen = i18n.choose(as_typed(given) if given is not None else None)
     if chosen not in i18n.LANGUAGES:
         chosen = i18n.DEFAULT
     i18n.activate(chosen)
@@ -349,16 +347,20 @@ def unreadable_input(arguments: Sequence[str]) -> str | None:
     UTF-8 (Python hands them over as lone surrogates) or control characters
     (anything below a space but tab and newline, and DEL). One check here
     covers every text option, so no command meets them half-way through."""
-    labelled = [(f"argument {n}", value) for n, value in enumerate(arguments, 1)]
+    labelled = [
+        (_("argument {n}").format(n=n), value) for n, value in enumerate(arguments, 1)
+    ]
     labelled += [
         (name, os.environ[name]) for name in _ENVIRONMENT if name in os.environ
     ]
     for label, value in labelled:
         for character in value:
             if "\udc80" <= character <= "\udcff":
-                return f"{label} is not valid UTF-8 text"
+                return _("{source} is not valid UTF-8 text").format(source=label)
             if (ord(character) < 32 and character not in "\t\n") or character == "\x7f":
-                return f"{label} holds a control character ({ord(character):#04x})"
+                return _("{source} holds a control character ({code})").format(
+                    source=label, code=f"{ord(character):#04x}"
+                )
     return None
 
 
@@ -373,7 +375,9 @@ def storage_failure(error: BaseException) -> str | None:
         if loaded is not None:
             drivers.append(loaded.Error)
     if isinstance(error, tuple(drivers)):
-        return " ".join(str(error).split()) or type(error).__name__
+        from adapters.driver_errors import describe
+
+        return describe(error)
     return None
 
 
@@ -384,28 +388,38 @@ def main(argv: Sequence[str] | None = None) -> None:
     as_json = _wants_json(arguments)
     problem = unreadable_input(arguments)
     if problem is not None:
-        report(problem, USAGE, "error", as_json=as_json)
+        report(problem, USAGE, ERROR, as_json=as_json)
         sys.exit(USAGE)
     try:
         code = cli.main(args=arguments, prog_name="seekers", standalone_mode=False)
     except SeekerLedgerError as error:
         sys.exit(report_domain_error(error, as_json=as_json))
+    except click.exceptions.NoArgsIsHelpError as error:
+        # A group without its subcommand: its help, as click shows it (the
+        # JSON reader gets click's one-line reason instead).
+        if as_json or error.ctx is None:
+            report(_("Missing command."), USAGE, ERROR, as_json=as_json)
+        else:
+            click.echo(error.ctx.get_help(), err=True)
+        sys.exit(USAGE)
     except click.UsageError as error:
-        report(error.format_message(), USAGE, "error", as_json=as_json)
+        report(error.format_message(), USAGE, ERROR, as_json=as_json)
         sys.exit(USAGE)
     except click.exceptions.Exit as done:
         sys.exit(done.exit_code)
     except (click.Abort, KeyboardInterrupt):
         report(
-            "interrupted: what was committed stays and nothing is half-written "
-            "(every batch is one transaction); run the command again to resume",
+            _(
+                "what was committed stays and nothing is half-written (every batch "
+                "is one transaction); run the command again to resume"
+            ),
             INTERRUPTED,
-            "interrupted",
+            INTERRUPTED_LABEL,
             as_json=as_json,
         )
         sys.exit(INTERRUPTED)
     except click.ClickException as error:
-        label = "interrupted" if error.exit_code == INTERRUPTED else "error"
+        label = INTERRUPTED_LABEL if error.exit_code == INTERRUPTED else ERROR
         report(error.format_message(), error.exit_code, label, as_json=as_json)
         sys.exit(error.exit_code)
     except BrokenPipeError:
@@ -415,7 +429,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         detail = storage_failure(error)
         if detail is None:
             raise  # a bug: let it show where it is
-        report(detail, STORAGE, "storage unavailable", as_json=as_json)
+        report(detail, STORAGE, STORAGE_LABEL, as_json=as_json)
         sys.exit(STORAGE)
     sys.exit(code if isinstance(code, int) else 0)
 

@@ -13,6 +13,8 @@ from types import TracebackType
 
 import click
 
+from domain.i18n import _
+
 
 class ProgressLine:
     def __init__(self, label: str, total: int, *, enabled: bool) -> None:
@@ -30,18 +32,24 @@ class ProgressLine:
             self._last_draw = now
             self._draw(now)
 
+    def _sentence(self) -> str:
+        """The line in the chosen language, its counts as ``{done}/{total}``."""
+        return _("{label} [{bar}] {done}/{total} events {rate} ev/s ETA {left}")
+
     def _draw(self, now: float) -> None:
         elapsed = max(now - self.started, 1e-9)
         rate = self.done / elapsed
         fraction = min(self.done / self.total, 1.0)
         left = (self.total - self.done) / rate if rate > 0 else 0.0
-        bar = "#" * int(fraction * 30)
-        click.echo(
-            f"\r{self.label} [{bar:<30}] {self.done:,}/{self.total:,} events "
-            f"{rate:,.0f} ev/s ETA {timedelta(seconds=int(left))}",
-            err=True,
-            nl=False,
+        line = self._sentence().format(
+            label=self.label,
+            bar=f"{'#' * int(fraction * 30):<30}",
+            done=f"{self.done:,}",
+            total=f"{self.total:,}",
+            rate=f"{rate:,.0f}",
+            left=timedelta(seconds=int(left)),
         )
+        click.echo(f"\r{line}", err=True, nl=False)
 
     def __enter__(self) -> ProgressLine:
         return self

@@ -15,6 +15,7 @@ import click
 
 from adapters.storage import StorageConfig, lock_timeout, parse_storage_url
 from domain.errors import Forbidden, OutcomeUnknown, SeekerNotFound, StorageError
+from domain.i18n import _
 
 if TYPE_CHECKING:
     # Imported where used: a run pays only for what its command opens.
@@ -54,12 +55,15 @@ def storage_errors(config: StorageConfig) -> Iterator[None]:
             raise
         if _read_only(error):
             raise StorageError(
-                f"{config.safe_url}: a read-only hot standby, and this would "
-                "write (audit prove does when no checkpoint covers the account "
-                "yet: run 'seekers audit checkpoint' on the primary first)"
+                _(
+                    "{url}: a read-only hot standby, and this would write (audit "
+                    "prove does when no checkpoint covers the account yet: run "
+                    "'seekers audit checkpoint' on the primary first)"
+                ).format(url=config.safe_url)
             ) from None
-        detail = " ".join(str(error).split()) or type(error).__name__
-        detail = detail.replace(config.url, config.safe_url)
+        from adapters.driver_errors import describe
+
+        detail = describe(error).replace(config.url, config.safe_url)
         raise StorageError(f"{config.safe_url}: {detail}") from None
 
 
@@ -73,7 +77,7 @@ def _read_only(error: BaseException | None) -> bool:
 
 
 def _notice(message: str) -> None:
-    click.echo(f"note: {message}", err=True)
+    click.echo(_("note: {message}").format(message=message), err=True)
 
 
 READS = frozenset(
@@ -137,8 +141,10 @@ class Session:
             path = config.sqlite_path
             if path is not None and not create and not path.exists():
                 raise StorageError(
-                    f"{config.safe_url}: no database at {path} "
-                    "(register a seeker to create one, or check --db)"
+                    _(
+                        "{url}: no database at {path} (register a seeker to "
+                        "create one, or check --db)"
+                    ).format(url=config.safe_url, path=path)
                 )
             if config.kind == "postgresql":
                 self._open_postgres(config)
@@ -187,9 +193,11 @@ class Session:
             chained = ChainedLog(self._ledger).ensure_chained()
         if chained is not None and chained.events:
             _notice(
-                f"audit integrity: chained the {chained.events} events this store "
-                "already held; tampering is detectable from this point on, not "
-                "before (seekers audit verify)"
+                _(
+                    "audit integrity: chained the {events} events this store "
+                    "already held; tampering is detectable from this point on, "
+                    "not before (seekers audit verify)"
+                ).format(events=chained.events)
             )
 
     def _open_postgres(self, config: StorageConfig) -> None:
@@ -234,9 +242,11 @@ class Session:
         command = self.command_name()
         if command not in READS:
             raise StorageError(
-                f"{config.safe_url}: a read-only hot standby (in recovery): "
-                f"'{command}' records events and must go to the primary "
-                "(--db; --read-db serves the read commands)"
+                _(
+                    "{url}: a read-only hot standby (in recovery): '{command}' "
+                    "records events and must go to the primary (--db; --read-db "
+                    "serves the read commands)"
+                ).format(url=config.safe_url, command=command)
             )
         self.standby = True
 
@@ -260,8 +270,10 @@ class Session:
             if primary.kind != "postgresql" or primary.url == config.url:
                 if self.fresh:
                     raise StorageError(
-                        f"{config.safe_url}: --fresh needs the primary as --db "
-                        "to know how far the standby must catch up"
+                        _(
+                            "{url}: --fresh needs the primary as --db to know how "
+                            "far the standby must catch up"
+                        ).format(url=config.safe_url)
                     )
                 return
             try:
@@ -269,8 +281,14 @@ class Session:
                     position = primary_position(connection)
             except StorageError as error:
                 if self.fresh:
-                    raise StorageError(f"--fresh needs the primary: {error}") from None
-                _notice(f"reading the standby; its lag is unknown ({error})")
+                    raise StorageError(
+                        _("--fresh needs the primary: {error}").format(error=error)
+                    ) from None
+                _notice(
+                    _("reading the standby; its lag is unknown ({error})").format(
+                        error=error
+                    )
+                )
                 return
             if self.fresh:
                 wait_until_replayed(
@@ -286,8 +304,9 @@ class Session:
         command = self.command_name()
         if command is not None and not access.may(command):
             raise Forbidden(
-                f"login {access.login!r} may not {command} "
-                f"(needs {access.needs(command)})"
+                _("login {login!r} may not {command} (needs {roles})").format(
+                    login=access.login, command=command, roles=access.needs(command)
+                )
             )
 
     @staticmethod
@@ -344,8 +363,10 @@ class Session:
             self.call(projections.catch_up)
         except StorageError as error:
             _notice(
-                f"showing the projections as they are, {lag} event(s) behind the "
-                f"log: they could not be brought up to date ({error})"
+                _(
+                    "showing the projections as they are, {lag} event(s) behind "
+                    "the log: they could not be brought up to date ({error})"
+                ).format(lag=lag, error=error)
             )
 
     def catch_up(self) -> None:
@@ -381,27 +402,41 @@ class Session:
             with requested(request):
                 outcome: Outcome = self.call(use_case, *args, **kwargs)
         except OutcomeUnknown as error:
-            subject = f"seeker {args[0]}" if args else "the new account"
+            subject = (
+                _("seeker {seeker}").format(seeker=args[0])
+                if args
+                else _("the new account")
+            )
             raise StorageError(
-                f"{self.config.safe_url}: {error}; the command may have been "
-                f"recorded: run it again with "
-                f"--request-id {request.request_id} (it is recorded at most "
-                f"once), or check 'seekers history' of {subject}"
+                _(
+                    "{url}: {error}; the command may have been recorded: run it "
+                    "again with --request-id {request} (it is recorded at most "
+                    "once), or check 'seekers history' of {subject}"
+                ).format(
+                    url=self.config.safe_url,
+                    error=error,
+                    request=request.request_id,
+                    subject=subject,
+                )
             ) from None
         for warning in outcome.warnings:
             _notice(warning)
         if outcome.replayed:
             _notice(
-                f"request {request.request_id} was already recorded: this is its "
-                "outcome, nothing new was recorded"
+                _(
+                    "request {request} was already recorded: this is its "
+                    "outcome, nothing new was recorded"
+                ).format(request=request.request_id)
             )
         try:
             self.call(self.projections().catch_up_after_save)
         except StorageError as error:  # recorded all the same: say so, exit 0
             _notice(
-                f"recorded, but the projections could not be brought up to date "
-                f"({error}); lists and reports lag until 'seekers projections "
-                "catch-up' or the next command"
+                _(
+                    "recorded, but the projections could not be brought up to "
+                    "date ({error}); lists and reports lag until 'seekers "
+                    "projections catch-up' or the next command"
+                ).format(error=error)
             )
         return outcome
 

@@ -9,6 +9,9 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
+from domain.glossary import TERMS, label, policy_name
+from domain.i18n import _, language, pgettext
+
 if TYPE_CHECKING:
     from domain.history import HistoryEntry
     from domain.policy import Policy
@@ -120,8 +123,10 @@ def actor_text(entry: dict[str, Any]) -> str:
     actor: str = entry["actor"]
     principal = entry.get("principal")
     if principal is None:
-        return f"{actor} (login unknown)"
-    return actor if principal == actor else f"{actor} (via login {principal})"
+        return _("{actor} (login unknown)").format(actor=actor)
+    if principal == actor:
+        return actor
+    return _("{actor} (via login {principal})").format(actor=actor, principal=principal)
 
 
 HISTORY_COLUMNS = frozenset(
@@ -142,12 +147,83 @@ HISTORY_COLUMNS = frozenset(
 
 
 def details_text(entry: dict[str, Any]) -> str:
-    """An event's own fields (``key=value``), as ``history`` prints them."""
-    return " ".join(
-        f"{key}={value}"
+    """An event's own fields (``key=value``), as ``history`` prints them; in
+    Japanese each field and each coded value by its name for people
+    (``応募経路：自己応募``), ids and free text (a job, a name) as recorded."""
+    shown = [
+        (key, value)
         for key, value in entry.items()
         if key not in HISTORY_COLUMNS and value not in (None, False, [])
+    ]
+    if language() != "ja":
+        return " ".join(f"{key}={value}" for key, value in shown)
+    return pgettext("list separator", ", ").join(
+        _("{field}: {value}").format(
+            field=term("event field", key), value=_detail(entry["type"], key, value)
+        )
+        for key, value in shown
     )
+
+
+DETAIL_KINDS: dict[tuple[str | None, str], str] = {
+    (None, "policy"): "policy",
+    (None, "channel"): "channel",
+    (None, "route"): "application route",
+    (None, "timing"): "withdrawal timing",
+    (None, "mode"): "reinstatement mode",
+    ("ApplicationClosed", "outcome"): "application outcome",
+    ("ContactAttempted", "outcome"): "contact outcome",
+    ("WithdrawalRequested", "reason"): "withdrawal reason",
+    ("Lapsed", "reason"): "lapse reason",
+    ("Purged", "reason"): "recorded purge reason",
+}
+"""The glossary kind of an event field's coded values (``None``: any event)."""
+
+DETAIL_COUNTERS = {
+    "round_number": "interview round",
+    "notice_hours": "hours",
+    "days_after_withdrawal": "days",
+}
+"""The counter of an event field's numbers, in Japanese (``2次``, ``5日``)."""
+
+
+REPORT_COLUMN_KINDS = {
+    "policy": "policy",
+    "status": "account state",
+    "reason": "withdrawal reason",
+    "channel": "channel",
+    "timing": "withdrawal timing",
+    "mode": "reinstatement mode",
+}
+"""The glossary kind of the codes each report column holds (the report
+tables and the report page name them alike)."""
+
+
+def term(kind: str, value: Any) -> str:
+    """``value`` (a code of glossary ``kind``) as people call it; as it is
+    when the glossary has none (a policy read from a file, a code the
+    glossary does not list yet); ``-`` for none."""
+    if value is None:
+        return "-"
+    if kind == "policy":
+        return policy_name(str(value))
+    return label(kind, value) if value in TERMS.get(kind, ()) else str(value)
+
+
+def _detail(event: str, key: str, value: Any) -> str:
+    """One field's value in a Japanese history line."""
+    from domain.dates_for_people import counted, era_wanted, format_iso
+
+    kind = DETAIL_KINDS.get((event, key)) or DETAIL_KINDS.get((None, key))
+    if kind is not None:
+        return term(kind, value)
+    if value is True:
+        return pgettext("yes or no", "yes")
+    if key in DETAIL_COUNTERS:
+        return counted(DETAIL_COUNTERS[key], value)
+    if key.endswith("_at") and isinstance(value, str):
+        return format_iso(value, era=era_wanted())
+    return str(value)
 
 
 def policy_view(policy: Policy) -> dict[str, Any]:

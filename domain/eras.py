@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from datetime import date, time, timedelta
 
 from domain.errors import BadValue
+from domain.i18n import N_, _
 from domain.typed import as_typed
 
 
@@ -63,9 +64,11 @@ class Era:
         """What the era covers, in its own terms and in ISO 8601."""
         start = f"{self.written(self.first_day)} ({self.first_day.isoformat()})"
         if self.last_day is None:
-            return f"{self.name} began on {start}"
+            return _("{era} began on {start}").format(era=self.name, start=start)
         end = f"{self.written(self.last_day)} ({self.last_day.isoformat()})"
-        return f"{self.name} runs from {start} to {end}"
+        return _("{era} runs from {start} to {end}").format(
+            era=self.name, start=start, end=end
+        )
 
 
 def _eras(*starts: tuple[str, str, date]) -> tuple[Era, ...]:
@@ -114,7 +117,7 @@ _TIME = re.compile(
     r")"
 )
 
-EXPECTED = "2026年2月2日, 令和8年2月2日, 令和元年5月1日 or R8.2.2"
+EXPECTED = N_("2026年2月2日, 令和8年2月2日, 令和元年5月1日 or R8.2.2")
 """The Japanese forms, as the error of an unreadable date lists them."""
 
 
@@ -171,7 +174,9 @@ def _time_of_day(text: str, found: re.Match[str]) -> time:
         return time(int(found["hour"]), int(minute), int(second))
     except ValueError:
         raise BadValue(
-            f"{text!r} is not a date and time: there is no time {found[0]!r}"
+            _("{given!r} is not a date and time: there is no time {time!r}").format(
+                given=text, time=found[0]
+            )
         ) from None
 
 
@@ -179,13 +184,16 @@ def _era_year(text: str, era: Era, written: str) -> int:
     year = 1 if written == "元" else int(written)
     if year == 0:
         raise BadValue(
-            f"{text!r} is not a date: an era has no year 0 (its first year is "
-            f"元年); {era.span()}"
+            _(
+                "{given!r} is not a date: an era has no year 0 (its first year is "
+                "元年); {span}"
+            ).format(given=text, span=era.span())
         )
     if era.last_year is not None and year > era.last_year:
         raise BadValue(
-            f"{text!r} is not a date: {era.name} ended in its year "
-            f"{era.last_year}; {era.span()}"
+            _("{given!r} is not a date: {era} ended in its year {last}; {span}").format(
+                given=text, era=era.name, last=era.last_year, span=era.span()
+            )
         )
     return year
 
@@ -199,15 +207,24 @@ def _day(text: str, era: Era | None, year: str, month: str, day: str) -> date:
         found = date(gregorian, int(month), int(day))
     except ValueError:
         raise BadValue(
-            f"{text!r} is not a date: there is no day {gregorian}-{int(month):02}-"
-            f"{int(day):02}"
+            _("{given!r} is not a date: there is no day {day}").format(
+                given=text, day=f"{gregorian}-{int(month):02}-{int(day):02}"
+            )
         ) from None
     if era is not None and not (
         era.first_day <= found and (era.last_day is None or found <= era.last_day)
     ):
-        when = "before the start of" if found < era.first_day else "after the end of"
+        if found < era.first_day:
+            message = _(
+                "{given!r} is not a date: {day} is before the start of {era}; {span}"
+            )
+        else:
+            message = _(
+                "{given!r} is not a date: {day} is after the end of {era}; {span}"
+            )
         raise BadValue(
-            f"{text!r} is not a date: {found.isoformat()} is {when} "
-            f"{era.name}; {era.span()}"
+            message.format(
+                given=text, day=found.isoformat(), era=era.name, span=era.span()
+            )
         )
     return found

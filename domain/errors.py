@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from domain.i18n import _
+
 
 class SeekerLedgerError(Exception):
     """Base class of every expected failure of Seeker Ledger."""
@@ -21,14 +23,18 @@ class SeekerNotFound(NotFound):
     """The seeker id names no account."""
 
     def __init__(self, seeker_id: object) -> None:
-        super().__init__(f"no such seeker: {seeker_id}")
+        super().__init__(_("no such seeker: {seeker}").format(seeker=seeker_id))
 
 
 class ApplicationNotFound(NotFound):
     """The account has no application with that number."""
 
     def __init__(self, seeker_id: object, application_id: str) -> None:
-        super().__init__(f"seeker {seeker_id} has no application {application_id}")
+        super().__init__(
+            _("seeker {seeker} has no application {application}").format(
+                seeker=seeker_id, application=application_id
+            )
+        )
 
 
 class Refused(SeekerLedgerError):

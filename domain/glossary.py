@@ -1,7 +1,9 @@
 """The glossary (SPEC §5, "Language"): the one place that names, for people,
 every value the ledger keeps as a code: account and application states,
 commands, withdrawal reasons, channels, contact outcomes, application routes,
-close outcomes, purge reasons, the policy presets and the event types.
+close outcomes, purge reasons, the policy presets, the event types and the
+fields they record, the policies' rules, when a withdrawal came (its timing),
+how an account was reinstated and why a registration lapsed.
 
 The codes stay what they are (typed, stored and printed by ``--json`` in
 English); each is marked here once, with its kind as the gettext context
@@ -34,6 +36,14 @@ KINDS = (
     "purge reason",
     "policy",
     "event",
+    "event field",
+    "rule",
+    "withdrawal timing",
+    "reinstatement mode",
+    "lapse reason",
+    "application outcome",
+    "recorded purge reason",
+    "guard",
 )
 
 TERMS: dict[str, tuple[str, ...]] = {
@@ -112,6 +122,17 @@ TERMS: dict[str, tuple[str, ...]] = {
         NC_("policy", "pasona"),
         NC_("policy", "workport"),
     ),
+    "guard": (
+        NC_("guard", "policy_offers_pausing"),
+        NC_("guard", "policy_has_advisors"),
+        NC_("guard", "channel_offered"),
+        NC_("guard", "reason_given"),
+        NC_("guard", "identity_verified"),
+        NC_("guard", "no_open_self_application"),
+        NC_("guard", "reinstatement_allowed"),
+        NC_("guard", "purge_due"),
+        NC_("guard", "interview_ahead"),
+    ),
     "event": (
         NC_("event", "Registered"),
         NC_("event", "Applied"),
@@ -132,6 +153,78 @@ TERMS: dict[str, tuple[str, ...]] = {
         NC_("event", "Reinstated"),
         NC_("event", "Purged"),
     ),
+    # The fields an event records, as the audit trail (``history``) names them.
+    "event field": (
+        NC_("event field", "policy"),
+        NC_("event field", "channel"),
+        NC_("event field", "advisor"),
+        NC_("event field", "application_id"),
+        NC_("event field", "job"),
+        NC_("event field", "route"),
+        NC_("event field", "interview_at"),
+        NC_("event field", "round_number"),
+        NC_("event field", "final"),
+        NC_("event field", "notice_hours"),
+        NC_("event field", "last_minute"),
+        NC_("event field", "outcome"),
+        NC_("event field", "reason"),
+        NC_("event field", "erase_data"),
+        NC_("event field", "identity_checked"),
+        NC_("event field", "timing"),
+        NC_("event field", "mode"),
+        NC_("event field", "days_after_withdrawal"),
+    ),
+    # A policy's rules, as ``policies`` lists them (the keys of a policy file).
+    "rule": (
+        NC_("rule", "timezone"),
+        NC_("rule", "withdrawal_channels"),
+        NC_("rule", "withdrawal_channels_with_advisor"),
+        NC_("rule", "identity_check_channels"),
+        NC_("rule", "withdrawal_reason_required"),
+        NC_("rule", "self_application_blocks_withdrawal"),
+        NC_("rule", "pausing"),
+        NC_("rule", "advisors"),
+        NC_("rule", "self_reinstatement_days"),
+        NC_("rule", "assisted_reinstatement"),
+        NC_("rule", "erase_on_withdrawal"),
+        NC_("rule", "retention_years"),
+        NC_("rule", "registration_validity_months"),
+        NC_("rule", "unreachable_grace_days"),
+    ),
+    # Where the seeker stood in the job search when they left (the reports').
+    "withdrawal timing": (
+        NC_("withdrawal timing", "no_applications"),
+        NC_("withdrawal timing", "between_selections"),
+        NC_("withdrawal timing", "during_screening"),
+        NC_("withdrawal timing", "interview_scheduled"),
+        NC_("withdrawal timing", "final_stage"),
+    ),
+    "reinstatement mode": (
+        NC_("reinstatement mode", "self_service"),
+        NC_("reinstatement mode", "assisted"),
+    ),
+    # Why a registration lapsed: by hand, or by the sweep's two time rules.
+    "lapse reason": (
+        NC_("lapse reason", "manual"),
+        NC_("lapse reason", "registration_expired"),
+        NC_("lapse reason", "unreachable_grace"),
+    ),
+    # How an application's record says it ended: the outcomes
+    # close-application takes, and those the ledger records itself.
+    "application outcome": (
+        NC_("application outcome", "hired"),
+        NC_("application outcome", "rejected"),
+        NC_("application outcome", "withdrawn"),
+        NC_("application outcome", "declined"),
+        NC_("application outcome", "declined_on_withdrawal"),
+    ),
+    # Why personal data was erased, as the record says: the reasons purge
+    # takes, and the erasure a policy makes on withdrawal.
+    "recorded purge reason": (
+        NC_("recorded purge reason", "deletion_request"),
+        NC_("recorded purge reason", "retention_expired"),
+        NC_("recorded purge reason", "erased_on_withdrawal"),
+    ),
 }
 """Every code by kind; a test checks these against the domain's own sets and
 the catalog, so a new state or reason cannot go unnamed."""
@@ -143,3 +236,9 @@ def label(kind: str, value: str) -> str:
     if value not in TERMS.get(kind, ()):
         raise KeyError(f"no glossary entry for {kind} {value!r}")
     return pgettext(kind, value)
+
+
+def policy_name(name: str) -> str:
+    """A policy as people call it: a preset by its name in the chosen language
+    (ハローワーク), a policy from a file by the name the file gives it."""
+    return label("policy", name) if name in TERMS["policy"] else name

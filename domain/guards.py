@@ -17,7 +17,10 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any, Protocol
 
+from domain.glossary import label, policy_name
+from domain.i18n import _
 from domain.policy import WITHDRAWAL_REASONS, Policy
+from domain.refusals import joined, moment
 from domain.timerules import days_between
 
 
@@ -114,14 +117,16 @@ def account_refusal(
 def policy_offers_pausing(policy: Policy) -> str | None:
     if policy.pausing:
         return None
-    return f"policy {policy.name} does not offer pausing"
+    return _("policy {policy} does not offer pausing").format(
+        policy=policy_name(policy.name)
+    )
 
 
 @policy_guard
 def policy_has_advisors(policy: Policy) -> str | None:
     if policy.advisors:
         return None
-    return f"policy {policy.name} has no advisors"
+    return _("policy {policy} has no advisors").format(policy=policy_name(policy.name))
 
 
 @guard
@@ -131,13 +136,35 @@ def channel_offered(account: AccountFacts, arguments: Mapping[str, Any]) -> str 
     offered = account.policy.channels_for_withdrawal(has_advisor=has_advisor)
     if channel in offered:
         return None
-    when = ""
-    if account.policy.advisors:
-        when = " with an advisor assigned" if has_advisor else " without an advisor"
-    return (
-        f"withdrawal by {channel} is not offered{when} "
-        f"(policy {account.policy.name}: {', '.join(offered)})"
-    )
+    fields = {
+        "channel": _channel(channel),
+        "policy": policy_name(account.policy.name),
+        "offered": joined([_channel(each) for each in offered]),
+    }
+    if not account.policy.advisors:
+        message = _(
+            "withdrawal by {channel} is not offered (policy {policy}: {offered})"
+        )
+    elif has_advisor:
+        message = _(
+            "withdrawal by {channel} is not offered with an advisor assigned "
+            "(policy {policy}: {offered})"
+        )
+    else:
+        message = _(
+            "withdrawal by {channel} is not offered without an advisor "
+            "(policy {policy}: {offered})"
+        )
+    return message.format(**fields)
+
+
+def _channel(channel: object) -> str:
+    """A channel as people call it; one the glossary does not know (typed
+    wrong) as it was typed."""
+    try:
+        return label("channel", str(channel))
+    except KeyError:
+        return str(channel)
 
 
 @guard
@@ -145,13 +172,17 @@ def reason_given(account: AccountFacts, arguments: Mapping[str, Any]) -> str | N
     reason = arguments.get("reason")
     if reason is None:
         if account.policy.withdrawal_reason_required:
-            return (
-                f"a withdrawal reason is required (policy {account.policy.name}: "
-                f"{', '.join(WITHDRAWAL_REASONS)})"
+            return _(
+                "a withdrawal reason is required (policy {policy}: {reasons})"
+            ).format(
+                policy=policy_name(account.policy.name),
+                reasons=", ".join(WITHDRAWAL_REASONS),
             )
         return None
     if reason not in WITHDRAWAL_REASONS:
-        return f"unknown withdrawal reason {reason!r} ({', '.join(WITHDRAWAL_REASONS)})"
+        return _("unknown withdrawal reason {reason!r} ({reasons})").format(
+            reason=reason, reasons=", ".join(WITHDRAWAL_REASONS)
+        )
     return None
 
 
@@ -171,36 +202,46 @@ def identity_verified(
     channel = arguments.get("channel")
     if channel not in account.policy.identity_check_channels:
         return None
-    rule = (
-        f"identity check failed for withdrawal by {channel} "
-        f"(policy {account.policy.name})"
-    )
+    fields = {"channel": _channel(channel), "policy": policy_name(account.policy.name)}
     name: str | None = arguments.get("verify_name")
     birth_date: date | None = arguments.get("verify_birth_date")
     if name is None or birth_date is None:
-        return (
-            f"identity check required for withdrawal by {channel}: give "
-            f"--verify-name and --verify-birth-date (policy {account.policy.name})"
-        )
+        return _(
+            "identity check required for withdrawal by {channel}: give "
+            "--verify-name and --verify-birth-date (policy {policy})"
+        ).format(**fields)
     personal = account.personal
     if personal is None or personal.name is None:
-        return f"{rule}: no identity on record"
+        return _(
+            "identity check failed for withdrawal by {channel} (policy {policy}): "
+            "no identity on record"
+        ).format(**fields)
     if not same_name(name, personal.name):
-        return f"{rule}: full name does not match the registration"
+        return _(
+            "identity check failed for withdrawal by {channel} (policy {policy}): "
+            "full name does not match the registration"
+        ).format(**fields)
     if birth_date != personal.birth_date:
-        return f"{rule}: birth date does not match the registration"
+        return _(
+            "identity check failed for withdrawal by {channel} (policy {policy}): "
+            "birth date does not match the registration"
+        ).format(**fields)
     return None
 
 
 @guard
-def no_open_self_application(account: AccountFacts, _: Mapping[str, Any]) -> str | None:
+def no_open_self_application(
+    account: AccountFacts, arguments: Mapping[str, Any]
+) -> str | None:
     if not account.policy.self_application_blocks_withdrawal:
         return None
     for application in account.open_applications:
         if application.route == "self":
-            return (
-                f"open self-application {application.id} blocks withdrawal "
-                f"(policy {account.policy.name})"
+            return _(
+                "open self-application {application} blocks withdrawal "
+                "(policy {policy})"
+            ).format(
+                application=application.id, policy=policy_name(account.policy.name)
             )
     return None
 
@@ -212,37 +253,35 @@ def reinstatement_allowed(
     policy = account.policy
     at: datetime = arguments["at"]
     assisted: bool = arguments.get("assisted", False)
+    named = policy_name(policy.name)
+    no_reinstatement = _(
+        "policy {policy} does not reinstate accounts: "
+        "the seeker registers again as a new account"
+    ).format(policy=named)
     if assisted:
-        if policy.assisted_reinstatement:
-            return None
-        return (
-            f"policy {policy.name} does not reinstate accounts: "
-            "the seeker registers again as a new account"
-        )
+        return None if policy.assisted_reinstatement else no_reinstatement
     if policy.self_reinstatement_days is None:
         if policy.assisted_reinstatement:
-            return (
-                f"policy {policy.name} has no self-service reinstatement "
+            return _(
+                "policy {policy} has no self-service reinstatement "
                 "(staff may reinstate with --assisted)"
-            )
-        return (
-            f"policy {policy.name} does not reinstate accounts: "
-            "the seeker registers again as a new account"
-        )
+            ).format(policy=named)
+        return no_reinstatement
     assert account.withdrawn_at is not None
     day = days_between(account.withdrawn_at, at, policy.zone)
     if day <= policy.self_reinstatement_days:
         return None
-    staff = (
-        " (staff may reinstate with --assisted)"
-        if policy.assisted_reinstatement
-        else ""
-    )
-    return (
-        f"self-service reinstatement closed: day {day} after the withdrawal, "
-        f"the limit is {policy.self_reinstatement_days} days "
-        f"(policy {policy.name}){staff}"
-    )
+    fields = {"day": day, "limit": policy.self_reinstatement_days, "policy": named}
+    if policy.assisted_reinstatement:
+        return _(
+            "self-service reinstatement closed: day {day} after the withdrawal, "
+            "the limit is {limit} days (policy {policy}) "
+            "(staff may reinstate with --assisted)"
+        ).format(**fields)
+    return _(
+        "self-service reinstatement closed: day {day} after the withdrawal, "
+        "the limit is {limit} days (policy {policy})"
+    ).format(**fields)
 
 
 @guard
@@ -251,12 +290,15 @@ def purge_due(account: AccountFacts, arguments: Mapping[str, Any]) -> str | None
         return None
     due = account.purge_due_at
     if due is None:
-        return f"policy {account.policy.name} sets no retention period to expire"
+        return _("policy {policy} sets no retention period to expire").format(
+            policy=policy_name(account.policy.name)
+        )
     if arguments["at"] < due:
-        return (
-            f"retention has not expired: purge is due at "
-            f"{due.astimezone(account.policy.zone).isoformat()} "
-            f"(policy {account.policy.name})"
+        return _(
+            "retention has not expired: purge is due at {due} (policy {policy})"
+        ).format(
+            due=moment(due, account.policy.zone),
+            policy=policy_name(account.policy.name),
         )
     return None
 
@@ -267,12 +309,10 @@ def interview_ahead(account: AccountFacts, arguments: Mapping[str, Any]) -> str 
     at: datetime = arguments["at"]
     if application.interview_at is None or application.interview_at > at:
         return None
-    return (
-        f"the interview at "
-        f"{application.interview_at.astimezone(account.policy.zone).isoformat()} "
-        "has already "
-        "taken place; close the application instead"
-    )
+    return _(
+        "the interview at {interview} has already taken place; "
+        "close the application instead"
+    ).format(interview=moment(application.interview_at, account.policy.zone))
 
 
 WITHDRAWAL_TIMINGS = (

@@ -14,6 +14,8 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from domain.errors import PolicyFileError
+from domain.i18n import N_, _
+from domain.parse_errors import where_toml_fails
 from domain.typed import as_typed
 
 CHANNELS = ("web", "counter", "phone", "email", "form", "app")
@@ -61,12 +63,13 @@ class Policy:
         return self.withdrawal_channels
 
     def alternatives_to_withdrawal(self, reason: str | None) -> list[str]:
-        """What the agencies suggest instead of leaving, for these reasons."""
+        """What the agencies suggest instead of leaving, for these reasons (in
+        English, as ``--json`` gives them; ``_`` shows them to people)."""
         if reason == "advisor_mismatch" and self.advisors:
-            return ["change advisor (cancel-withdrawal, then change-advisor)"]
+            return [N_("change advisor (cancel-withdrawal, then change-advisor)")]
         if reason == "no_suitable_jobs":
-            pause = ["pause the service (cancel-withdrawal, then pause)"]
-            widen = ["widen the search: other job types, areas or conditions"]
+            pause = [N_("pause the service (cancel-withdrawal, then pause)")]
+            widen = [N_("widen the search: other job types, areas or conditions")]
             return (pause if self.pausing else []) + widen
         return []
 
@@ -89,12 +92,20 @@ class Policy:
         known = {f.name: f for f in fields(cls)}
         unknown = sorted(set(data) - set(known))
         if unknown:
-            raise PolicyFileError(f"{source}: unknown key(s): {', '.join(unknown)}")
+            raise PolicyFileError(
+                _("{source}: unknown key(s): {keys}").format(
+                    source=source, keys=", ".join(unknown)
+                )
+            )
         missing = sorted(
             name for name in known if name not in data and name not in _OPTIONAL
         )
         if missing:
-            raise PolicyFileError(f"{source}: missing key(s): {', '.join(missing)}")
+            raise PolicyFileError(
+                _("{source}: missing key(s): {keys}").format(
+                    source=source, keys=", ".join(missing)
+                )
+            )
         values = {name: _check(source, name, data.get(name)) for name in known}
         if values["withdrawal_channels_with_advisor"] is None:
             values["withdrawal_channels_with_advisor"] = values["withdrawal_channels"]
@@ -169,7 +180,11 @@ _COUNTS = {
 
 def _check(source: str, key: str, value: Any) -> Any:
     def bad(expected: str) -> PolicyFileError:
-        return PolicyFileError(f"{source}: {key} must be {expected}, not {value!r}")
+        return PolicyFileError(
+            _("{source}: {key} must be {expected}, not {given!r}").format(
+                source=source, key=key, expected=expected, given=value
+            )
+        )
 
     if key == "name":
         if (
@@ -179,36 +194,48 @@ def _check(source: str, key: str, value: Any) -> Any:
             or len(value) > MAX_NAME
             or not value.isprintable()
         ):
-            raise bad(f"a printable name of at most {MAX_NAME} characters")
+            raise bad(
+                _("a printable name of at most {limit} characters").format(
+                    limit=MAX_NAME
+                )
+            )
         return value.strip()
     if key == "timezone":
         if not isinstance(value, str):
-            raise bad("an IANA time zone name such as 'Asia/Tokyo'")
+            raise bad(_("an IANA time zone name such as 'Asia/Tokyo'"))
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError):
-            raise bad("an IANA time zone name such as 'Asia/Tokyo'") from None
+            raise bad(_("an IANA time zone name such as 'Asia/Tokyo'")) from None
         return value
     if key in _CHANNEL_LISTS:
         if value is None and key == "withdrawal_channels_with_advisor":
             return None  # filled in from withdrawal_channels below
         if not isinstance(value, list | tuple) or any(c not in CHANNELS for c in value):
-            raise bad(f"a list of channels from {', '.join(CHANNELS)}")
+            raise bad(
+                _("a list of channels from {channels}").format(
+                    channels=", ".join(CHANNELS)
+                )
+            )
         return tuple(value)
     if key in _FLAGS:
         if not isinstance(value, bool):
-            raise bad("true or false")
+            raise bad(_("true or false"))
         return value
     if key in _COUNTS:
         if value is None and key in _OPTIONAL:
             return None
         limit = _COUNTS[key]
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise bad(f"a whole number from 1 to {limit}")
-        if not 1 <= value <= limit:
-            raise bad(f"a whole number from 1 to {limit}")
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int)
+            or not 1 <= value <= limit
+        ):
+            raise bad(_("a whole number from 1 to {limit}").format(limit=limit))
         return value
-    raise PolicyFileError(f"{source}: unknown key: {key}")  # pragma: no cover
+    raise PolicyFileError(
+        _("{source}: unknown key: {key}").format(source=source, key=key)
+    )  # pragma: no cover
 
 
 PRESETS: dict[str, Policy] = {
@@ -284,35 +311,53 @@ def load_policy(name_or_path: str) -> Policy:
     path = Path(name_or_path)
     if path.suffix != ".toml":
         raise PolicyFileError(
-            f"unknown policy {name_or_path!r} "
-            f"(presets: {', '.join(PRESETS)}; or a path to a .toml file)"
+            _(
+                "unknown policy {given!r} (presets: {presets}; or a path to a "
+                ".toml file)"
+            ).format(given=name_or_path, presets=", ".join(PRESETS))
         )
     import tomllib  # only for policy files: 6 ms of every CLI run otherwise
 
     try:
         if path.stat().st_size > MAX_POLICY_FILE:
             raise PolicyFileError(
-                f"{path}: {path.stat().st_size} bytes; a policy file is at most "
-                f"{MAX_POLICY_FILE} bytes"
+                _(
+                    "{path}: {size} bytes; a policy file is at most {limit} bytes"
+                ).format(path=path, size=path.stat().st_size, limit=MAX_POLICY_FILE)
             )
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except RecursionError:
-        raise PolicyFileError(f"{path}: nested too deeply to be a policy") from None
+        raise PolicyFileError(
+            _("{path}: nested too deeply to be a policy").format(path=path)
+        ) from None
     except FileNotFoundError:
-        raise PolicyFileError(f"policy file not found: {path}") from None
+        raise PolicyFileError(
+            _("policy file not found: {path}").format(path=path)
+        ) from None
     except (OSError, UnicodeDecodeError) as error:
-        raise PolicyFileError(f"cannot read policy file {path}: {error}") from None
+        raise PolicyFileError(
+            _("cannot read policy file {path}: {error}").format(path=path, error=error)
+        ) from None
     except tomllib.TOMLDecodeError as error:
-        raise PolicyFileError(f"{path}: not valid TOML: {error}") from None
+        raise PolicyFileError(
+            _("{path}: not valid TOML: {error}").format(
+                path=path, error=where_toml_fails(error)
+            )
+        ) from None
     base_name = data.pop("based_on", None)
     if base_name is not None:
         if not isinstance(base_name, str) or base_name not in PRESETS:
             raise PolicyFileError(
-                f"{path}: based_on must be one of {', '.join(PRESETS)}, "
-                f"not {base_name!r}"
+                _("{path}: based_on must be one of {presets}, not {given!r}").format(
+                    path=path, presets=", ".join(PRESETS), given=base_name
+                )
             )
         data = {**PRESETS[base_name].to_dict(), **data}
     policy = Policy.from_dict(data, source=str(path))
     if policy.name.casefold() in PRESETS:
-        raise PolicyFileError(f"{path}: name {policy.name!r} is taken by a preset")
+        raise PolicyFileError(
+            _("{path}: name {name!r} is taken by a preset").format(
+                path=path, name=policy.name
+            )
+        )
     return policy

@@ -14,7 +14,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from domain.effects import EFFECTS
+from domain.glossary import TERMS, label
 from domain.guards import policy_refusal
+from domain.i18n import _
 from domain.policy import Policies, Policy
 from domain.rules import ACCOUNT, APPLICATION
 
@@ -61,7 +63,9 @@ def replay_violations(
         expected_version = version + 1
         command = commands.get(kind)
         if command is None:
-            refused.append((event, version, f"unknown event type {kind}"))
+            refused.append(
+                (event, version, _("unknown event type {event}").format(event=kind))
+            )
             continue
         if kind == "Registered":
             policy = policy_of(event.policy)
@@ -76,13 +80,17 @@ def replay_violations(
                 (
                     event,
                     version,
-                    f"{kind}: {command} is not allowed from state '{state}'",
+                    _("{event}: {command} is not allowed from state '{state}'").format(
+                        event=_event(kind),
+                        command=command,
+                        state=label("account state", state),
+                    ),
                 )
             )
         elif policy is not None:
             refusal = policy_refusal(policy, ACCOUNT.move(state, command).guards)
             if refusal is not None:
-                refused.append((event, version, f"{kind}: {refusal}"))
+                refused.append((event, version, f"{_event(kind)}: {refusal}"))
         application_id = getattr(event, "application_id", None)
         if application_id is not None:
             app_state = applications.get(application_id, APPLICATION.initial)
@@ -91,8 +99,15 @@ def replay_violations(
                     (
                         event,
                         version,
-                        f"{kind}: {command} not allowed for application "
-                        f"{application_id} in state '{app_state}'",
+                        _(
+                            "{event}: {command} not allowed for application "
+                            "{application} in state '{state}'"
+                        ).format(
+                            event=_event(kind),
+                            command=command,
+                            application=application_id,
+                            state=label("application state", app_state),
+                        ),
                     )
                 )
             after = applications_after[kind]
@@ -104,3 +119,9 @@ def replay_violations(
         Violation(str(event.originator_id), version, message)
         for event, version, message in refused
     ]
+
+
+def _event(kind: str) -> str:
+    """An event type as people call it; one no version of the ledger wrote
+    (a damaged or foreign store) as it is stored."""
+    return label("event", kind) if kind in TERMS["event"] else kind

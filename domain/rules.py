@@ -21,6 +21,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from domain import refusals
 from domain.compiled import Machine, Move, command_name, declared_machines
 from domain.errors import Refused
 from domain.guards import known_guards
@@ -126,8 +127,9 @@ class Rules:
         except KeyError:
             allowed = self.allowed(state)
             raise Refused(
-                f"cannot {command} from {self.subject} state '{state}' "
-                f"(allowed: {', '.join(allowed) or 'nothing'})",
+                refusals.not_in_state(
+                    command, self.subject, state, allowed, name_subject=True
+                ),
                 state=state,
                 allowed=allowed,
             ) from None

@@ -14,7 +14,7 @@ from uuid import UUID, uuid4
 
 from eventsourcing.domain import Aggregate, event
 
-from domain import events
+from domain import events, refusals
 from domain.deadlines import (
     Clocks,
     Deadlines,
@@ -25,7 +25,9 @@ from domain.deadlines import (
 )
 from domain.effects import EFFECTS
 from domain.errors import ApplicationNotFound, BadValue, Refused
+from domain.glossary import policy_name
 from domain.guards import account_refusal, policy_refusal, withdrawal_timing
+from domain.i18n import _
 from domain.policy import RECORDED, Policy
 from domain.rules import ACCOUNT, ACCOUNT_STATES, APPLICATION, Move
 from domain.timerules import days_between
@@ -116,7 +118,9 @@ class Seeker(Aggregate):
         ACCOUNT.move(ACCOUNT.initial, "register")
         if advisor is not None and not policy.advisors:
             raise Refused(
-                f"policy {policy.name} has no advisors; register without --advisor",
+                _("policy {policy} has no advisors; register without --advisor").format(
+                    policy=policy_name(policy.name)
+                ),
                 state=ACCOUNT.initial,
                 allowed=["register"],
             )
@@ -150,15 +154,21 @@ class Seeker(Aggregate):
         """
         if seeker is None:
             if event_name != "Registered":
-                raise BadValue(f"an account starts with Registered, not {event_name}")
+                raise BadValue(
+                    _("an account starts with Registered, not {event}").format(
+                        event=event_name
+                    )
+                )
             return Seeker._create(Seeker.Registered, **fields)
         if event_name == "Registered":
-            raise BadValue(f"seeker {seeker.id} is already registered")
+            raise BadValue(
+                _("seeker {seeker} is already registered").format(seeker=seeker.id)
+            )
         method_name = "_" + "".join(
             f"_{c.lower()}" if c.isupper() else c for c in event_name
         ).lstrip("_")
         if not hasattr(events, event_name) or not hasattr(seeker, method_name):
-            raise BadValue(f"unknown event type {event_name!r}")
+            raise BadValue(_("unknown event type {event!r}").format(event=event_name))
         getattr(seeker, method_name)(**fields)
         return seeker
 
@@ -238,8 +248,7 @@ class Seeker(Aggregate):
         if not ACCOUNT.is_allowed(self.status, command):
             allowed = self.allowed_commands()
             raise Refused(
-                f"cannot {command} from state '{self.status}' "
-                f"(allowed: {', '.join(allowed) or 'nothing'})",
+                refusals.not_in_state(command, "account", self.status, allowed),
                 state=self.status,
                 allowed=allowed,
             )
@@ -248,8 +257,7 @@ class Seeker(Aggregate):
         if refusal is not None:
             allowed = self.allowed_commands()
             raise Refused(
-                f"{refusal} (state '{self.status}', "
-                f"allowed: {', '.join(allowed) or 'nothing'})",
+                refusals.rule_in_state(refusal, self.status, allowed),
                 state=self.status,
                 allowed=allowed,
             )
@@ -266,13 +274,11 @@ class Seeker(Aggregate):
         self.check(command, **arguments)
         application = self.application(application_id)
         allowed = APPLICATION.allowed(application.status)
-        where = (
-            f"application state '{application.status}', "
-            f"allowed: {', '.join(allowed) or 'nothing'}"
-        )
         if not APPLICATION.is_allowed(application.status, command):
             raise Refused(
-                f"application {application.id}: cannot {command} ({where})",
+                refusals.for_application(
+                    application.id, command, None, application.status, allowed
+                ),
                 state=application.status,
                 allowed=allowed,
             )
@@ -282,7 +288,9 @@ class Seeker(Aggregate):
         )
         if refusal is not None:
             raise Refused(
-                f"application {application.id}: {refusal} ({where})",
+                refusals.for_application(
+                    application.id, command, refusal, application.status, allowed
+                ),
                 state=application.status,
                 allowed=allowed,
             )
@@ -292,9 +300,13 @@ class Seeker(Aggregate):
 
     def apply(self, *, at: datetime, actor: str, job: str, route: str) -> str:
         if route not in ROUTES:
-            raise BadValue(f"route must be one of {', '.join(ROUTES)}: {route!r}")
+            raise BadValue(
+                _("route must be one of {choices}: {given!r}").format(
+                    choices=", ".join(ROUTES), given=route
+                )
+            )
         if not job.strip():
-            raise BadValue("job must not be empty")
+            raise BadValue(_("job must not be empty"))
         self.check("apply")
         application_id = f"A{len(self.applications) + 1}"
         self._applied(
@@ -317,7 +329,9 @@ class Seeker(Aggregate):
         final: bool,
     ) -> None:
         if round_number < 1:
-            raise BadValue(f"--round must be at least 1, not {round_number}")
+            raise BadValue(
+                _("--round must be at least 1, not {given}").format(given=round_number)
+            )
         application = self._check_application("schedule-interview", application_id)
         self._interview_scheduled(
             occurred_at=at,
@@ -339,7 +353,9 @@ class Seeker(Aggregate):
     ) -> None:
         if channel not in DECLINE_CHANNELS:
             raise BadValue(
-                f"channel must be one of {', '.join(DECLINE_CHANNELS)}: {channel!r}"
+                _("channel must be one of {choices}: {given!r}").format(
+                    choices=", ".join(DECLINE_CHANNELS), given=channel
+                )
             )
         application = self._check_application(
             "decline-interview", application_id, at=at
@@ -360,7 +376,11 @@ class Seeker(Aggregate):
         self, *, at: datetime, actor: str, application_id: str, outcome: str
     ) -> None:
         if outcome not in OUTCOMES:
-            raise BadValue(f"outcome must be one of {', '.join(OUTCOMES)}: {outcome!r}")
+            raise BadValue(
+                _("outcome must be one of {choices}: {given!r}").format(
+                    choices=", ".join(OUTCOMES), given=outcome
+                )
+            )
         application = self._check_application("close-application", application_id)
         self._application_closed(
             occurred_at=at, actor=actor, application_id=application.id, outcome=outcome
@@ -380,9 +400,17 @@ class Seeker(Aggregate):
 
     def contact(self, *, at: datetime, actor: str, channel: str, outcome: str) -> None:
         if channel not in CONTACT_CHANNELS:
-            raise BadValue(f"channel must be one of {', '.join(CONTACT_CHANNELS)}")
+            raise BadValue(
+                _("channel must be one of {choices}").format(
+                    choices=", ".join(CONTACT_CHANNELS)
+                )
+            )
         if outcome not in CONTACT_OUTCOMES:
-            raise BadValue(f"outcome must be one of {', '.join(CONTACT_OUTCOMES)}")
+            raise BadValue(
+                _("outcome must be one of {choices}").format(
+                    choices=", ".join(CONTACT_OUTCOMES)
+                )
+            )
         self.check("contact")
         was_unreachable = self.status in ACCOUNT_STATES.unreachable
         self._contact_attempted(
@@ -409,7 +437,7 @@ class Seeker(Aggregate):
 
     def change_advisor(self, *, at: datetime, actor: str, advisor: str) -> None:
         if not advisor.strip():
-            raise BadValue("advisor must not be empty")
+            raise BadValue(_("advisor must not be empty"))
         self.check("change-advisor")
         self._advisor_changed(occurred_at=at, actor=actor, advisor=advisor.strip())
 
@@ -475,7 +503,11 @@ class Seeker(Aggregate):
 
     def purge(self, *, at: datetime, actor: str, reason: str) -> None:
         if reason not in PURGE_REASONS:
-            raise BadValue(f"reason must be one of {', '.join(PURGE_REASONS)}")
+            raise BadValue(
+                _("reason must be one of {choices}").format(
+                    choices=", ".join(PURGE_REASONS)
+                )
+            )
         self.check("purge", at=at, reason=reason)
         self._purged(occurred_at=at, actor=actor, reason=reason)
 

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 from domain.eras import EXPECTED, parse_japanese
 from domain.errors import BadValue
+from domain.i18n import _
 from domain.typed import as_typed
 
 FUTURE_TOLERANCE = timedelta(minutes=5)
@@ -56,13 +57,17 @@ def parse_instant(text: str, zone: ZoneInfo) -> datetime:
         return parsed.astimezone(UTC)
     except ValueError:
         raise BadValue(
-            f"not an ISO 8601 date or date-time: {text!r} (expected e.g. "
-            f"2026-02-02T14:05, 2026-02-02, {EXPECTED}; a time such as 14:05 "
-            "may follow a Japanese date)"
+            _(
+                "not an ISO 8601 date or date-time: {given!r} (expected e.g. "
+                "2026-02-02T14:05, 2026-02-02, {japanese}; a time such as 14:05 "
+                "may follow a Japanese date)"
+            ).format(given=text, japanese=_(EXPECTED))
         ) from None
     except OverflowError:
         raise BadValue(
-            f"date-time out of range (years {EARLIEST_YEAR}-{LATEST_YEAR}): {text!r}"
+            _("date-time out of range (years {first}-{last}): {given!r}").format(
+                first=EARLIEST_YEAR, last=LATEST_YEAR, given=text
+            )
         ) from None
 
 
@@ -71,15 +76,21 @@ def parse_date(text: str) -> date:
     value = as_typed(text).strip()
     written = parse_japanese(value)
     if written is not None and written[1] is not None:
-        raise BadValue(f"a date without a time of day is wanted here: {text!r}")
+        raise BadValue(
+            _("a date without a time of day is wanted here: {given!r}").format(
+                given=text
+            )
+        )
     try:
         day = written[0] if written else date.fromisoformat(value)
     except ValueError:
         raise BadValue(
-            f"not a date: {text!r} (expected YYYY-MM-DD, {EXPECTED})"
+            _("not a date: {given!r} (expected YYYY-MM-DD, {japanese})").format(
+                given=text, japanese=_(EXPECTED)
+            )
         ) from None
     if not EARLIEST_YEAR - 100 <= day.year <= LATEST_YEAR:
-        raise BadValue(f"date out of range: {text!r}")
+        raise BadValue(_("date out of range: {given!r}").format(given=text))
     return day
 
 
@@ -142,9 +153,14 @@ def check_business_time(
         return (moment.astimezone(zone) if zone else moment).isoformat()
 
     if at > now + FUTURE_TOLERANCE:
-        raise BadValue(f"--at {shown(at)} is in the future (now is {shown(now)})")
+        raise BadValue(
+            _("--at {at} is in the future (now is {now})").format(
+                at=shown(at), now=shown(now)
+            )
+        )
     if not_before is not None and at < not_before:
         raise BadValue(
-            f"--at {shown(at)} is before the account's latest event "
-            f"({shown(not_before)})"
+            _("--at {at} is before the account's latest event ({latest})").format(
+                at=shown(at), latest=shown(not_before)
+            )
         )

@@ -27,6 +27,8 @@ from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from domain.i18n import _
+
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import (
         Ed25519PrivateKey,
@@ -151,7 +153,9 @@ def parse_checkpoints(text: str) -> list[Checkpoint]:
         body = lines[index : index + 4]
         index += 4
         if len(body) < 4 or index >= len(lines) or lines[index] != "":
-            raise CheckpointError("not a checkpoint (origin, size, root, time, blank)")
+            raise CheckpointError(
+                _("not a checkpoint (origin, size, root, time, blank)")
+            )
         index += 1
         signatures: list[Signature] = []
         while index < len(lines) and lines[index].startswith(_SIGNATURE_MARK):
@@ -159,37 +163,37 @@ def parse_checkpoints(text: str) -> list[Checkpoint]:
             index += 1
         found.append(_body(body, tuple(signatures)))
     if not found:
-        raise CheckpointError("no checkpoint in the file")
+        raise CheckpointError(_("no checkpoint in the file"))
     return found
 
 
 def _body(lines: list[str], signatures: tuple[Signature, ...]) -> Checkpoint:
     origin, size_text, root_text, time_line = lines
     if not origin or " " in origin:
-        raise CheckpointError(f"bad origin line {origin!r}")
+        raise CheckpointError(_("bad origin line {line!r}").format(line=origin))
     if not size_text.isdigit():
-        raise CheckpointError(f"bad tree size {size_text!r}")
+        raise CheckpointError(_("bad tree size {size!r}").format(size=size_text))
     try:
         root = base64.b64decode(root_text, validate=True)
     except (binascii.Error, ValueError):
-        raise CheckpointError("root hash is not base64") from None
+        raise CheckpointError(_("root hash is not base64")) from None
     if len(root) != 32:
-        raise CheckpointError("root hash is not 32 bytes")
+        raise CheckpointError(_("root hash is not 32 bytes"))
     if not time_line.startswith("time "):
-        raise CheckpointError("missing time line")
+        raise CheckpointError(_("missing time line"))
     return Checkpoint(origin, int(size_text), root, time_line[5:], signatures)
 
 
 def _signature_line(line: str) -> Signature:
     parts = line[len(_SIGNATURE_MARK) :].split(" ")
     if len(parts) != 2:
-        raise CheckpointError("bad signature line")
+        raise CheckpointError(_("bad signature line"))
     try:
         blob = base64.b64decode(parts[1], validate=True)
     except (binascii.Error, ValueError):
-        raise CheckpointError("signature is not base64") from None
+        raise CheckpointError(_("signature is not base64")) from None
     if len(blob) != 4 + 64:
-        raise CheckpointError("signature is not an Ed25519 signature")
+        raise CheckpointError(_("signature is not an Ed25519 signature"))
     return Signature(parts[0], blob[:4], blob[4:])
 
 
@@ -201,11 +205,15 @@ def check_output(path: Path) -> None:
         return
     if path.exists():
         raise CheckpointError(
-            f"{path} exists; a checkpoint file holds one checkpoint and a kept "
-            "one is never overwritten (give a new file, or a folder)"
+            _(
+                "{path} exists; a checkpoint file holds one checkpoint and a kept "
+                "one is never overwritten (give a new file, or a folder)"
+            ).format(path=path)
         )
     if not path.parent.is_dir():
-        raise CheckpointError(f"{path}: no folder {path.parent}")
+        raise CheckpointError(
+            _("{path}: no folder {folder}").format(path=path, folder=path.parent)
+        )
 
 
 def write_checkpoint(checkpoint: Checkpoint, path: Path) -> Path:
@@ -229,7 +237,9 @@ def write_checkpoint(checkpoint: Checkpoint, path: Path) -> Path:
         except OSError as error:
             raise CheckpointError(f"{candidate}: {error.strerror or error}") from None
         return candidate
-    raise CheckpointError(f"{path}: a checkpoint file of that name exists already")
+    raise CheckpointError(
+        _("{path}: a checkpoint file of that name exists already").format(path=path)
+    )
 
 
 def read_checkpoints(path: Path) -> list[tuple[str, Checkpoint]]:
@@ -244,7 +254,9 @@ def read_checkpoints(path: Path) -> list[tuple[str, Checkpoint]]:
             if entry.is_file() and not entry.name.startswith(".")
         )
         if not files:
-            raise CheckpointError(f"{path}: no checkpoint file in the folder")
+            raise CheckpointError(
+                _("{path}: no checkpoint file in the folder").format(path=path)
+            )
     else:
         files = [path]
     labelled = []
@@ -260,7 +272,9 @@ def read_checkpoint_file(path: Path) -> list[Checkpoint]:
     try:
         text = path.read_bytes().decode("utf-8")
     except UnicodeDecodeError:
-        raise CheckpointError(f"{path}: not a checkpoint file (not text)") from None
+        raise CheckpointError(
+            _("{path}: not a checkpoint file (not text)").format(path=path)
+        ) from None
     except OSError as error:
         raise CheckpointError(f"{path}: {error.strerror or error}") from None
     try:
@@ -287,7 +301,9 @@ def generate_keys(path: Path) -> tuple[Path, Path]:
     try:
         descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
-        raise KeyFileError(f"{path} exists; not overwriting a key") from None
+        raise KeyFileError(
+            _("{path} exists; not overwriting a key").format(path=path)
+        ) from None
     except OSError as error:
         raise KeyFileError(f"{path}: {error.strerror or error}") from None
     with os.fdopen(descriptor, "wb") as handle:
@@ -309,9 +325,11 @@ def load_private_key(path: Path) -> Ed25519PrivateKey:
     try:
         key = serialization.load_pem_private_key(data, password=None)
     except (ValueError, TypeError):
-        raise KeyFileError(f"{path}: not a PEM private key") from None
+        raise KeyFileError(
+            _("{path}: not a PEM private key").format(path=path)
+        ) from None
     if not isinstance(key, Ed25519PrivateKey):
-        raise KeyFileError(f"{path}: not an Ed25519 key")
+        raise KeyFileError(_("{path}: not an Ed25519 key").format(path=path))
     return key
 
 
@@ -323,9 +341,11 @@ def load_public_key(path: Path) -> Ed25519PublicKey:
     try:
         key = serialization.load_pem_public_key(data)
     except (ValueError, TypeError):
-        raise KeyFileError(f"{path}: not a PEM public key") from None
+        raise KeyFileError(
+            _("{path}: not a PEM public key").format(path=path)
+        ) from None
     if not isinstance(key, Ed25519PublicKey):
-        raise KeyFileError(f"{path}: not an Ed25519 public key")
+        raise KeyFileError(_("{path}: not an Ed25519 public key").format(path=path))
     return key
 
 

@@ -20,6 +20,7 @@ from uuid import UUID
 from eventsourcing.persistence import StoredEvent
 
 from domain.errors import SeekerLedgerError, SeekerNotFound
+from domain.i18n import _, pgettext
 from domain.policy import Policies
 from domain.replay import Violation, replay_violations
 from integrity.chaining import ChainedLog
@@ -75,8 +76,10 @@ class AuditLog(ChainedLog):
                     root_at(last.size, self._node_reader(sql)) != last.root
                 ):
                     raise IntegrityBroken(
-                        f"the log no longer matches checkpoint {seq} "
-                        f"(size {last.size}); run 'seekers audit verify'"
+                        _(
+                            "the log no longer matches checkpoint {seq} "
+                            "(size {size}); run 'seekers audit verify'"
+                        ).format(seq=seq, size=last.size)
                     )
             now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
             issued = Checkpoint(state.origin, state.size, state.root, now)
@@ -94,8 +97,10 @@ class AuditLog(ChainedLog):
         kept, unreadable = self._kept_checkpoints(sql)
         if unreadable:
             raise IntegrityBroken(
-                f"kept checkpoint #{unreadable[0]} is no longer a checkpoint; "
-                "run 'seekers audit verify'"
+                _(
+                    "kept checkpoint #{seq} is no longer a checkpoint; "
+                    "run 'seekers audit verify'"
+                ).format(seq=unreadable[0])
             )
         return kept
 
@@ -122,7 +127,11 @@ class AuditLog(ChainedLog):
                 (level, index),
             )
             if not rows:
-                raise IntegrityBroken(f"tree node ({level}, {index}) is missing")
+                raise IntegrityBroken(
+                    _("tree node ({level}, {index}) is missing").format(
+                        level=level, index=index
+                    )
+                )
             return bytes(rows[0]["hash"])
 
         return node
@@ -141,7 +150,10 @@ class AuditLog(ChainedLog):
             if state is None:
                 return Report()
             stored, unreadable = self._kept_checkpoints(sql)
-            kept = [(f"#{seq} (kept)", cp) for seq, cp in stored]
+            kept = [
+                (pgettext("checkpoint", "#{seq} (kept)").format(seq=seq), cp)
+                for seq, cp in stored
+            ]
             expected = Expected(
                 origin=state.origin,
                 size=state.size,
@@ -173,7 +185,10 @@ class AuditLog(ChainedLog):
                     watch=_final_topics(),
                 )
         report.findings.extend(
-            Finding("altered", f"kept checkpoint #{seq} is no longer a checkpoint")
+            Finding(
+                "altered",
+                _("kept checkpoint #{seq} is no longer a checkpoint").format(seq=seq),
+            )
             for seq in unreadable
         )
         report.findings.extend(self.verify_snapshots())
@@ -248,7 +263,7 @@ class AuditLog(ChainedLog):
         with self._reading() as sql:
             if erased is None:
                 topics = sorted(_final_topics())
-                marks = ", ".join("?" for _ in topics)
+                marks = ", ".join("?" for _topic in topics)
                 erased = sorted(
                     {
                         str(UUID(str(row[0])))
@@ -263,9 +278,11 @@ class AuditLog(ChainedLog):
         return [
             Finding(
                 "privacy",
-                f"purged, but its {' and '.join(tables)} row(s) survive: the "
-                "personal data can still be read or found ('seekers sweep' "
-                "finishes the erasure)",
+                _(
+                    "purged, but its {tables} row(s) survive: the personal data "
+                    "can still be read or found ('seekers sweep' finishes the "
+                    "erasure)"
+                ).format(tables=pgettext("audit finding", " and ").join(tables)),
                 seeker,
             )
             for seeker, tables in sorted(survivors.items())
@@ -362,7 +379,9 @@ class AuditLog(ChainedLog):
                 findings.append(
                     Finding(
                         "snapshot",
-                        f"snapshot cannot be read ({type(error).__name__})",
+                        _("snapshot cannot be read ({error})").format(
+                            error=type(error).__name__
+                        ),
                         str(account),
                         stored.originator_version,
                     )
@@ -377,8 +396,10 @@ class AuditLog(ChainedLog):
                 findings.append(
                     Finding(
                         "snapshot",
-                        "snapshot disagrees with a replay of the stream's events "
-                        f"({', '.join(keys)})",
+                        _(
+                            "snapshot disagrees with a replay of the stream's "
+                            "events ({keys})"
+                        ).format(keys=", ".join(keys)),
                         str(account),
                         stored.originator_version,
                     )
@@ -403,7 +424,7 @@ class AuditLog(ChainedLog):
             state = read_state(sql)
             if state is None:
                 raise IntegrityBroken(
-                    "this store has no chain yet; run a command first"
+                    _("this store has no chain yet; run a command first")
                 )
             kept = self._stored_checkpoints(sql)
             with (directory / EVENTS).open("wb") as handle:
@@ -499,7 +520,7 @@ class AuditLog(ChainedLog):
             raise SeekerNotFound(seeker_id)
         needed = int(last[0]["leaf"]) + 1
         public = signing_key.public_key() if signing_key is not None else None
-        for _, checkpoint in reversed(kept):
+        for _seq, checkpoint in reversed(kept):
             if checkpoint.size >= needed and (
                 public is None or signed_by(checkpoint, public)
             ):

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
+from domain.i18n import _
 from integrity.chain import GENESIS, event_digest, leaf_data, stream_hash
 from integrity.checkpoint import (
     Checkpoint,
@@ -43,11 +44,15 @@ def read_bundle(path: Path) -> dict[str, Any]:
     try:
         document = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise BundleError(f"{path}: no such file") from None
+        raise BundleError(_("{path}: no such file").format(path=path)) from None
     except (OSError, UnicodeDecodeError, ValueError):
-        raise BundleError(f"{path}: not an evidence bundle (not JSON)") from None
+        raise BundleError(
+            _("{path}: not an evidence bundle (not JSON)").format(path=path)
+        ) from None
     if not isinstance(document, dict) or document.get("format") not in READABLE_FORMATS:
-        raise BundleError(f"{path}: not a Seeker Ledger evidence bundle")
+        raise BundleError(
+            _("{path}: not a Seeker Ledger evidence bundle").format(path=path)
+        )
     return document
 
 
@@ -63,7 +68,7 @@ def verify_bundle(
         entries = sorted(document["events"], key=lambda entry: int(entry["version"]))
     except (KeyError, TypeError, ValueError, CheckpointError):
         raise BundleError(
-            "the bundle is incomplete (checkpoint, account, events)"
+            _("the bundle is incomplete (checkpoint, account, events)")
         ) from None
     report = Report(events=len(entries), streams=1)
     add = report.findings.append
@@ -73,21 +78,26 @@ def verify_bundle(
             add(
                 Finding(
                     "origin",
-                    f"the bundle is from another store than checkpoint {label} "
-                    f"({checkpoint.origin})",
+                    _(
+                        "the bundle is from another store than checkpoint {label} "
+                        "({origin})"
+                    ).format(label=label, origin=checkpoint.origin),
                 )
             )
         elif kept.size == checkpoint.size and kept.root != checkpoint.root:
             add(
                 Finding(
                     "inconsistent",
-                    f"the bundle's checkpoint contradicts checkpoint {label}",
+                    _("the bundle's checkpoint contradicts checkpoint {label}").format(
+                        label=label
+                    ),
                 )
             )
     if public_key is not None and not signed_by(checkpoint, public_key):
         add(
             Finding(
-                "signature", "the bundle's checkpoint is not signed by the given key"
+                "signature",
+                _("the bundle's checkpoint is not signed by the given key"),
             )
         )
     previous = GENESIS
@@ -108,30 +118,42 @@ def verify_bundle(
             if principal is not None and not isinstance(principal, str):
                 raise TypeError("principal is not text")
         except (KeyError, TypeError, ValueError, binascii.Error):
-            add(Finding("altered", "unreadable entry", str(account), expected_version))
+            add(
+                Finding(
+                    "altered", _("unreadable entry"), str(account), expected_version
+                )
+            )
             continue
         where = (str(account), version, notification_id)
         if version != expected_version:
             add(
                 Finding(
                     "missing",
-                    f"version {expected_version} is not in the bundle",
+                    _("version {version} is not in the bundle").format(
+                        version=expected_version
+                    ),
                     *where,
                 )
             )
         digest = event_digest(topic, state)
         if digest != recorded_digest:
-            add(Finding("altered", "stored bytes differ from what was chained", *where))
+            add(
+                Finding(
+                    "altered", _("stored bytes differ from what was chained"), *where
+                )
+            )
         chained = stream_hash(previous, account, version, digest, principal)
         if chained != recorded_hash:
-            add(Finding("altered", "stream chain broken", *where))
+            add(Finding("altered", _("stream chain broken"), *where))
         previous = recorded_hash
         leaf = leaf_hash(leaf_data(notification_id, recorded_hash, principal))
         if not verify_inclusion(leaf, index, checkpoint.size, proof, checkpoint.root):
             add(
                 Finding(
                     "inconsistent",
-                    f"not included in the log at leaf {index} under the checkpoint",
+                    _(
+                        "not included in the log at leaf {index} under the checkpoint"
+                    ).format(index=index),
                     *where,
                 )
             )

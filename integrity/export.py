@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
+from domain.i18n import _, pgettext
 from integrity.checkpoint import Checkpoint, CheckpointError, parse_checkpoints
 from integrity.store import StoredRecord
 from integrity.verify import Expected, Finding, Recorded, Report, verify_log
@@ -68,11 +69,19 @@ def read_manifest(directory: Path) -> dict[str, Any]:
     try:
         manifest = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise ExportError(f"{directory}: no {MANIFEST} (not an export)") from None
+        raise ExportError(
+            _("{folder}: no {manifest} (not an export)").format(
+                folder=directory, manifest=MANIFEST
+            )
+        ) from None
     except (OSError, UnicodeDecodeError, ValueError) as error:
-        raise ExportError(f"{path}: unreadable ({error})") from None
+        raise ExportError(
+            _("{path}: unreadable ({error})").format(path=path, error=error)
+        ) from None
     if not isinstance(manifest, dict) or manifest.get("format") not in READABLE_FORMATS:
-        raise ExportError(f"{path}: not a Seeker Ledger export manifest")
+        raise ExportError(
+            _("{path}: not a Seeker Ledger export manifest").format(path=path)
+        )
     return manifest
 
 
@@ -88,14 +97,28 @@ def verify_export(
     try:
         digest = hashlib.sha256(events_path.read_bytes()).hexdigest()
     except OSError as error:
-        raise ExportError(f"{events_path}: unreadable ({error.strerror})") from None
+        raise ExportError(
+            _("{path}: unreadable ({error})").format(
+                path=events_path, error=error.strerror
+            )
+        ) from None
     if digest != manifest.get("events_sha256"):
         findings.append(
-            Finding("export", f"{EVENTS} is not the file the manifest describes")
+            Finding(
+                "export",
+                _("{events} is not the file the manifest describes").format(
+                    events=EVENTS
+                ),
+            )
         )
     try:
         kept = (
-            [("latest (manifest)", parse_checkpoints(manifest["latest_checkpoint"])[0])]
+            [
+                (
+                    pgettext("checkpoint", "latest (manifest)"),
+                    parse_checkpoints(manifest["latest_checkpoint"])[0],
+                )
+            ]
             if manifest.get("latest_checkpoint")
             else []
         )
@@ -108,11 +131,13 @@ def verify_export(
             kept=kept,
         )
     except (KeyError, TypeError, ValueError, binascii.Error, CheckpointError):
-        raise ExportError(f"{directory / MANIFEST}: incomplete manifest") from None
+        raise ExportError(
+            _("{path}: incomplete manifest").format(path=directory / MANIFEST)
+        ) from None
     pairs = list(_lines(events_path, findings))
     report = verify_log(
-        (event for event, _ in pairs),
-        (row for _, row in pairs),
+        (event for event, _row in pairs),
+        (row for _event, row in pairs),
         expected,
         public_key=public_key,
     )
@@ -121,8 +146,9 @@ def verify_export(
         report.findings.append(
             Finding(
                 "export",
-                f"{EVENTS} has {len(pairs)} events, the manifest "
-                f"{manifest.get('count')}",
+                _("{events} has {count} events, the manifest {expected}").format(
+                    events=EVENTS, count=len(pairs), expected=manifest.get("count")
+                ),
             )
         )
     return report
@@ -153,7 +179,12 @@ def _lines(
                     principal=_principal(line.get("principal")),
                 )
             except (ValueError, KeyError, TypeError, binascii.Error):
-                findings.append(Finding("export", f"line {number} is not an event"))
+                findings.append(
+                    Finding(
+                        "export",
+                        _("line {line} is not an event").format(line=number),
+                    )
+                )
                 continue
             yield record, recorded
 

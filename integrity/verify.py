@@ -20,25 +20,28 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 from uuid import UUID
 
+from domain.i18n import NC_, _, pgettext
 from integrity.chain import GENESIS, event_digest, leaf_data, stream_hash
 from integrity.checkpoint import Checkpoint, SignatureCheck, check_signature
 from integrity.merkle import CompactRange, leaf_hash, node_hash
 from integrity.store import StoredRecord, account_id
 
 KINDS = (
-    "altered",
-    "missing",
-    "inserted",
-    "reordered",
-    "truncated",
-    "inconsistent",
-    "signature",
-    "origin",
-    "tree",
-    "snapshot",
-    "privacy",
-    "export",
+    NC_("audit finding", "altered"),
+    NC_("audit finding", "missing"),
+    NC_("audit finding", "inserted"),
+    NC_("audit finding", "reordered"),
+    NC_("audit finding", "truncated"),
+    NC_("audit finding", "inconsistent"),
+    NC_("audit finding", "signature"),
+    NC_("audit finding", "origin"),
+    NC_("audit finding", "tree"),
+    NC_("audit finding", "snapshot"),
+    NC_("audit finding", "privacy"),
+    NC_("audit finding", "export"),
 )
+"""What a finding is (its ``kind``: a code, kept by ``--json``); each shown
+to people by its name in the chosen language (``Finding.line``)."""
 
 
 @dataclass(frozen=True)
@@ -53,15 +56,36 @@ class Finding:
         return asdict(self)
 
     def line(self) -> str:
+        """The finding for people: its kind by name, where, and what."""
         where = []
         if self.account is not None:
-            where.append(f"account {self.account}")
+            where.append(
+                pgettext("audit finding", "account {account}").format(
+                    account=self.account
+                )
+            )
         if self.version is not None:
-            where.append(f"version {self.version}")
+            where.append(
+                pgettext("audit finding", "version {version}").format(
+                    version=self.version
+                )
+            )
         if self.notification_id is not None:
-            where.append(f"event #{self.notification_id}")
-        place = f" ({', '.join(where)})" if where else ""
-        return f"{self.kind}{place}: {self.detail}"
+            where.append(
+                pgettext("audit finding", "event #{event}").format(
+                    event=self.notification_id
+                )
+            )
+        kind = pgettext("audit finding", self.kind)
+        if not where:
+            return pgettext("audit finding", "{kind}: {detail}").format(
+                kind=kind, detail=self.detail
+            )
+        return pgettext("audit finding", "{kind} ({place}): {detail}").format(
+            kind=kind,
+            place=pgettext("audit finding", ", ").join(where),
+            detail=self.detail,
+        )
 
 
 @dataclass(frozen=True)
@@ -197,7 +221,7 @@ def verify_rows(
     ``verify_erasures`` needs, without a second pass over the log).
     """
     report = Report(chained_from=expected.chained_from)
-    wanted = {cp.size for _, cp in [*expected.kept, *expected.checkpoints]}
+    wanted = {cp.size for _label, cp in [*expected.kept, *expected.checkpoints]}
     wanted.add(expected.size)
     roots: dict[int, bytes] = {}
     if 0 in wanted:
@@ -224,8 +248,10 @@ def verify_rows(
                 add(
                     Finding(
                         "inserted",
-                        "stored event that was never chained (written outside "
-                        "the ledger)",
+                        _(
+                            "stored event that was never chained (written outside "
+                            "the ledger)"
+                        ),
                         str(event_id),
                         event_version,
                         event_nid,
@@ -239,7 +265,9 @@ def verify_rows(
                 add(
                     Finding(
                         "reordered",
-                        f"leaf index {leaf} at log position {size}",
+                        _("leaf index {leaf} at log position {position}").format(
+                            leaf=leaf, position=size
+                        ),
                         str(_uuid(stored_account)),
                         version,
                         nid,
@@ -256,8 +284,10 @@ def verify_rows(
                 add(
                     Finding(
                         "missing",
-                        f"versions {expected_version}..{version - 1} "
-                        "of this stream are gone from the chain",
+                        _(
+                            "versions {first}..{last} of this stream are gone "
+                            "from the chain"
+                        ).format(first=expected_version, last=version - 1),
                         str(account),
                         expected_version,
                         nid,
@@ -269,7 +299,7 @@ def verify_rows(
                 add(
                     Finding(
                         "missing",
-                        "event deleted from the store (its chain entry remains)",
+                        _("event deleted from the store (its chain entry remains)"),
                         str(account),
                         version,
                         nid,
@@ -283,8 +313,14 @@ def verify_rows(
                     add(
                         Finding(
                             "altered",
-                            f"stored as account {_uuid(event_account)} version "
-                            f"{event_version}, chained as version {version}",
+                            _(
+                                "stored as account {account} version {stored}, "
+                                "chained as version {chained}"
+                            ).format(
+                                account=_uuid(event_account),
+                                stored=event_version,
+                                chained=version,
+                            ),
                             str(account),
                             version,
                             nid,
@@ -313,8 +349,10 @@ def verify_rows(
                     add(
                         Finding(
                             "altered",
-                            "stream chain broken (the chain entry or its "
-                            "principal was rewritten)",
+                            _(
+                                "stream chain broken (the chain entry or its "
+                                "principal was rewritten)"
+                            ),
                             str(account),
                             version,
                             nid,
@@ -367,19 +405,18 @@ def _altered_or_reordered(mismatched: list[tuple[Recorded, bytes]]) -> list[Find
     """An event whose bytes are another event's of the same stream was moved
     (two events swapped); any other mismatch is an alteration."""
     by_stream: dict[UUID, dict[bytes, Recorded]] = {}
-    for row, _ in mismatched:
+    for row, _digest in mismatched:
         by_stream.setdefault(row.originator_id, {})[row.event_digest] = row
     findings = []
     for row, digest in mismatched:
         twin = by_stream[row.originator_id].get(digest)
         if twin is not None and twin is not row:
-            detail = (
-                f"holds the bytes chained as version {twin.originator_version} "
-                "(events swapped)"
-            )
+            detail = _(
+                "holds the bytes chained as version {version} (events swapped)"
+            ).format(version=twin.originator_version)
             kind = "reordered"
         else:
-            detail = "stored bytes (state or topic) differ from what was chained"
+            detail = _("stored bytes (state or topic) differ from what was chained")
             kind = "altered"
         findings.append(
             Finding(
@@ -400,23 +437,29 @@ def _check_tree(
         report.findings.append(
             Finding(
                 "inserted",
-                f"{tree.size - expected.size} chain entries beyond the tree the "
-                f"store committed ({expected.size} leaves)",
+                _(
+                    "{count} chain entries beyond the tree the store committed "
+                    "({size} leaves)"
+                ).format(count=tree.size - expected.size, size=expected.size),
             )
         )
     elif tree.size < expected.size:
         report.findings.append(
             Finding(
                 "truncated",
-                f"the chain holds {tree.size} entries, the tree {expected.size}",
+                _("the chain holds {chain} entries, the tree {tree}").format(
+                    chain=tree.size, tree=expected.size
+                ),
             )
         )
     elif roots.get(expected.size) != expected.root:
         report.findings.append(
             Finding(
                 "tree",
-                "the log tree recomputed from the chain does not match the "
-                "store's recorded root (entries removed, inserted or rewritten)",
+                _(
+                    "the log tree recomputed from the chain does not match the "
+                    "store's recorded root (entries removed, inserted or rewritten)"
+                ),
             )
         )
 
@@ -439,7 +482,9 @@ def _check_checkpoints(
             report.findings.append(
                 Finding(
                     "origin",
-                    f"checkpoint {label} is from another store ({checkpoint.origin})",
+                    _("checkpoint {label} is from another store ({origin})").format(
+                        label=label, origin=checkpoint.origin
+                    ),
                 )
             )
             continue
@@ -449,16 +494,28 @@ def _check_checkpoints(
                 report.findings.append(
                     Finding(
                         "signature",
-                        f"checkpoint {label} carries a signature of the given public "
-                        "key that does not verify (forged, or the checkpoint altered)",
+                        _(
+                            "checkpoint {label} carries a signature of the given "
+                            "public key that does not verify (forged, or the "
+                            "checkpoint altered)"
+                        ).format(label=label),
                     )
                 )
             elif signature is not SignatureCheck.VALID and given:
                 report.findings.append(
                     Finding(
                         "signature",
-                        f"checkpoint {label} is not signed by the given public key"
-                        + (" (it is unsigned)" if not checkpoint.signed else ""),
+                        (
+                            _(
+                                "checkpoint {label} is not signed by the given "
+                                "public key"
+                            )
+                            if checkpoint.signed
+                            else _(
+                                "checkpoint {label} is not signed by the given "
+                                "public key (it is unsigned)"
+                            )
+                        ).format(label=label),
                     )
                 )
             elif signature is SignatureCheck.UNSIGNED:
@@ -469,25 +526,33 @@ def _check_checkpoints(
             report.findings.append(
                 Finding(
                     "truncated",
-                    f"checkpoint {label} covers {checkpoint.size} events, the log "
-                    f"now has {size}: the newest events were cut off",
+                    _(
+                        "checkpoint {label} covers {covered} events, the log now "
+                        "has {size}: the newest events were cut off"
+                    ).format(label=label, covered=checkpoint.size, size=size),
                 )
             )
         elif roots.get(checkpoint.size) != checkpoint.root:
             report.findings.append(
                 Finding(
                     "inconsistent",
-                    f"the log at size {checkpoint.size} is not the log checkpoint "
-                    f"{label} recorded (history below it was rewritten)",
+                    _(
+                        "the log at size {size} is not the log checkpoint {label} "
+                        "recorded (history below it was rewritten)"
+                    ).format(size=checkpoint.size, label=label),
                 )
             )
     if unsigned:
         report.notes.append(
-            f"{len(unsigned)} kept checkpoint(s) unsigned ({', '.join(unsigned)}): "
-            "held to the log like the others, with no signature to check"
+            _(
+                "{count} kept checkpoint(s) unsigned ({labels}): held to the log "
+                "like the others, with no signature to check"
+            ).format(count=len(unsigned), labels=", ".join(unsigned))
         )
     if other_key:
         report.notes.append(
-            f"{len(other_key)} kept checkpoint(s) signed by another key "
-            f"({', '.join(other_key)}): held to the log, their signature not checked"
+            _(
+                "{count} kept checkpoint(s) signed by another key ({labels}): "
+                "held to the log, their signature not checked"
+            ).format(count=len(other_key), labels=", ".join(other_key))
         )

@@ -27,6 +27,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.hashes import SHA256
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from domain.i18n import _
 from privacy.key_table import KeyTable
 from privacy.master_key import KeySource, MasterKeyError, load_master_key
 from privacy.vault import unwrap_data_key
@@ -66,8 +67,8 @@ class StoreKeys:
     @property
     def sealed_with(self) -> str:
         if self.check is None:
-            return "a key recorded before check values"
-        return f"key check {short(self.check)}"
+            return _("a key recorded before check values")
+        return _("key check {check}").format(check=short(self.check))
 
 
 def store_keys(table: KeyTable) -> StoreKeys:
@@ -82,9 +83,10 @@ def _missing_key_file(
 ) -> Callable[[Path], MasterKeyError]:
     def error(path: Path) -> MasterKeyError:
         return MasterKeyError(
-            f"master key file {path} is missing, but this store holds personal "
-            f"data sealed with {store.sealed_with}; no new key was made: "
-            f"{source.remedy}"
+            _(
+                "master key file {path} is missing, but this store holds personal "
+                "data sealed with {sealed_with}; no new key was made: {remedy}"
+            ).format(path=path, sealed_with=store.sealed_with, remedy=source.remedy)
         )
 
     return error
@@ -92,8 +94,9 @@ def _missing_key_file(
 
 def _mismatch(source: KeySource, why: str) -> MasterKeyError:
     return MasterKeyError(
-        f"the master key in {source.description} does not match this store "
-        f"({why}); {source.remedy}"
+        _(
+            "the master key in {source} does not match this store ({why}); {remedy}"
+        ).format(source=source.description, why=why, remedy=source.remedy)
     )
 
 
@@ -105,6 +108,12 @@ def _unwraps(master_key: bytes, seeker_id: str, wrapped: bytes) -> bool:
     return True
 
 
+def _sealed_with_another(recorded: bytes, given: bytes) -> str:
+    return _("it was sealed with key check {recorded}, this key's is {given}").format(
+        recorded=short(recorded), given=short(given)
+    )
+
+
 def verify_master_key(
     table: KeyTable, store: StoreKeys, master_key: bytes, source: KeySource
 ) -> None:
@@ -113,21 +122,13 @@ def verify_master_key(
     given = key_check_value(master_key)
     if store.check is not None:
         if not hmac.compare_digest(store.check, given):
-            raise _mismatch(
-                source,
-                f"it was sealed with key check {short(store.check)}, "
-                f"this key's is {short(given)}",
-            )
+            raise _mismatch(source, _sealed_with_another(store.check, given))
         return
     if store.sample is not None and not _unwraps(master_key, *store.sample):
-        raise _mismatch(source, "it does not open the data keys the store holds")
+        raise _mismatch(source, _("it does not open the data keys the store holds"))
     recorded = table.record_key_check(given)
     if not hmac.compare_digest(recorded, given):  # another key got there first
-        raise _mismatch(
-            source,
-            f"it was sealed with key check {short(recorded)}, "
-            f"this key's is {short(given)}",
-        )
+        raise _mismatch(source, _sealed_with_another(recorded, given))
 
 
 def open_master_key(

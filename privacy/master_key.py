@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from domain.errors import StorageError
+from domain.i18n import _
 
 MASTER_KEY_ENV = "SEEKERS_MASTER_KEY"
 KEY_BYTES = 32
@@ -34,10 +35,14 @@ def decode_master_key(text: str, source: str) -> bytes:
     try:
         key = base64.b64decode(text.strip(), validate=True)
     except (binascii.Error, ValueError):
-        raise MasterKeyError(f"{source} is not valid base64") from None
+        raise MasterKeyError(
+            _("{source} is not valid base64").format(source=source)
+        ) from None
     if len(key) != KEY_BYTES:
         raise MasterKeyError(
-            f"{source} must hold {KEY_BYTES} bytes (base64), not {len(key)}"
+            _("{source} must hold {bytes} bytes (base64), not {given}").format(
+                source=source, bytes=KEY_BYTES, given=len(key)
+            )
         )
     return key
 
@@ -65,17 +70,25 @@ class KeySource:
     def description(self) -> str:
         if self.from_environment or self.key_file is None:
             return MASTER_KEY_ENV
-        return f"key file {self.key_file}"
+        return _("key file {path}").format(path=self.key_file)
 
     @property
     def remedy(self) -> str:
         """What to restore: one clause, for the end of an error line."""
-        set_env = f"set {MASTER_KEY_ENV} to the key this store was created with"
+        fields = {"variable": MASTER_KEY_ENV, "path": self.key_file}
         if self.key_file is None:
-            return set_env
+            return _("set {variable} to the key this store was created with").format(
+                **fields
+            )
         if self.from_environment:
-            return f"{set_env}, or unset it and restore {self.key_file} from backup"
-        return f"restore {self.key_file} from backup or {set_env}"
+            return _(
+                "set {variable} to the key this store was created with, "
+                "or unset it and restore {path} from backup"
+            ).format(**fields)
+        return _(
+            "restore {path} from backup or set {variable} to the key this store "
+            "was created with"
+        ).format(**fields)
 
 
 def key_source(*, environ: dict[str, str], sqlite_path: Path | None) -> KeySource:
@@ -84,8 +97,10 @@ def key_source(*, environ: dict[str, str], sqlite_path: Path | None) -> KeySourc
     key_file = None if sqlite_path is None else key_file_for(sqlite_path)
     if text is None and key_file is None:
         raise MasterKeyError(
-            f"{MASTER_KEY_ENV} is not set: a PostgreSQL store needs the master "
-            "key (base64 of 32 bytes) to read or write personal data"
+            _(
+                "{variable} is not set: a PostgreSQL store needs the master "
+                "key (base64 of 32 bytes) to read or write personal data"
+            ).format(variable=MASTER_KEY_ENV)
         )
     return KeySource(text=text, key_file=key_file)
 
@@ -99,48 +114,76 @@ def read_key_file(path: Path) -> bytes:
     except FileNotFoundError:
         raise  # the caller decides whether a new key may be made
     except OSError as error:
-        raise MasterKeyError(
-            f"cannot read master key file {path}: {error.strerror or error}"
-        ) from None
+        raise _unreadable(path, error) from None
     try:
         status = os.fstat(descriptor)
         if not stat.S_ISREG(status.st_mode):
             raise MasterKeyError(
-                f"master key file {path} is not a regular file; restore it "
-                f"from backup or set {MASTER_KEY_ENV}"
+                _(
+                    "master key file {path} is not a regular file; restore it "
+                    "from backup or set {variable}"
+                ).format(path=path, variable=MASTER_KEY_ENV)
             )
         mode = stat.S_IMODE(status.st_mode)
         if mode & 0o077:
             raise MasterKeyError(
-                f"permissions {mode:04o} for '{path}' are too open: the master "
-                f"key must be readable by its owner only; chmod 600 {path}"
+                _(
+                    "permissions {mode} for '{path}' are too open: the master "
+                    "key must be readable by its owner only; chmod 600 {path}"
+                ).format(mode=f"{mode:04o}", path=path)
             )
         with os.fdopen(descriptor, "rb", closefd=False) as file:
             raw = file.read(KEY_FILE_LIMIT + 1)
     except OSError as error:
-        raise MasterKeyError(
-            f"cannot read master key file {path}: {error.strerror or error}"
-        ) from None
+        raise _unreadable(path, error) from None
     finally:
         os.close(descriptor)
-    invalid = (
-        f"master key file {path} is not a valid key (base64 of {KEY_BYTES} "
-        "bytes on one line)"
-    )
-    restore = f"restore it from backup or set {MASTER_KEY_ENV}"
+    fields = {"path": path, "bytes": KEY_BYTES, "variable": MASTER_KEY_ENV}
     if len(raw) > KEY_FILE_LIMIT:
-        raise MasterKeyError(f"{invalid}: it is too long; {restore}")
+        raise MasterKeyError(
+            _(
+                "master key file {path} is not a valid key (base64 of {bytes} "
+                "bytes on one line): it is too long; restore it from backup or "
+                "set {variable}"
+            ).format(**fields)
+        )
     try:
         text = raw.decode("ascii")
     except UnicodeDecodeError:
-        raise MasterKeyError(f"{invalid}: it is not ASCII text; {restore}") from None
+        raise MasterKeyError(
+            _(
+                "master key file {path} is not a valid key (base64 of {bytes} "
+                "bytes on one line): it is not ASCII text; restore it from "
+                "backup or set {variable}"
+            ).format(**fields)
+        ) from None
     try:
         key = base64.b64decode(text.strip(), validate=True)
     except (binascii.Error, ValueError):
-        raise MasterKeyError(f"{invalid}: it is not base64; {restore}") from None
+        raise MasterKeyError(
+            _(
+                "master key file {path} is not a valid key (base64 of {bytes} "
+                "bytes on one line): it is not base64; restore it from backup "
+                "or set {variable}"
+            ).format(**fields)
+        ) from None
     if len(key) != KEY_BYTES:
-        raise MasterKeyError(f"{invalid}: it holds {len(key)} bytes; {restore}")
+        raise MasterKeyError(
+            _(
+                "master key file {path} is not a valid key (base64 of {bytes} "
+                "bytes on one line): it holds {given} bytes; restore it from "
+                "backup or set {variable}"
+            ).format(given=len(key), **fields)
+        )
     return key
+
+
+def _unreadable(path: Path, error: OSError) -> MasterKeyError:
+    return MasterKeyError(
+        _("cannot read master key file {path}: {error}").format(
+            path=path, error=error.strerror or error
+        )
+    )
 
 
 def _write_new(path: Path, key: bytes) -> None:
@@ -178,19 +221,25 @@ def create_key_file(path: Path, notice: Callable[[str], None]) -> bytes:
             return read_key_file(path)
         except FileNotFoundError:  # a dangling link, or removed meanwhile
             raise MasterKeyError(
-                f"master key file {path} exists but cannot be opened; "
-                f"restore it from backup or set {MASTER_KEY_ENV}"
+                _(
+                    "master key file {path} exists but cannot be opened; "
+                    "restore it from backup or set {variable}"
+                ).format(path=path, variable=MASTER_KEY_ENV)
             ) from None
     except OSError as error:
         raise MasterKeyError(
-            f"cannot create master key file {path}: {error.strerror or error}"
+            _("cannot create master key file {path}: {error}").format(
+                path=path, error=error.strerror or error
+            )
         ) from None
     finally:
         draft.unlink(missing_ok=True)
     notice(
-        f"created master key file {path} (mode 0600); without it the personal "
-        "data in this ledger cannot be read: back it up, or set "
-        f"{MASTER_KEY_ENV} instead"
+        _(
+            "created master key file {path} (mode 0600); without it the personal "
+            "data in this ledger cannot be read: back it up, or set "
+            "{variable} instead"
+        ).format(path=path, variable=MASTER_KEY_ENV)
     )
     return key
 

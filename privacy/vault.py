@@ -22,6 +22,7 @@ from cryptography.hazmat.primitives.hashes import SHA256
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from domain.errors import StorageError
+from domain.i18n import _
 from privacy.key_table import KeyTable, MemoryKeyTable
 from privacy.master_key import MasterKeyError
 
@@ -85,8 +86,10 @@ class Vault:
                     key = unwrap_data_key(self._master, seeker_id, wrapped)
                 except InvalidTag:
                     raise MasterKeyError(
-                        "the master key does not open this ledger's data keys "
-                        "(wrong SEEKERS_MASTER_KEY or key file)"
+                        _(
+                            "the master key does not open this ledger's data keys "
+                            "(wrong SEEKERS_MASTER_KEY or key file)"
+                        )
                     ) from None
                 self._keys[seeker_id] = key
         return self._keys[seeker_id]
@@ -96,7 +99,11 @@ class Vault:
     def seal(self, seeker_id: UUID, plaintext: bytes) -> bytes:
         key = self._data_key(seeker_id)
         if key is None:
-            raise StorageError(f"seeker {seeker_id} has no data key to seal with")
+            raise StorageError(
+                _("seeker {seeker} has no data key to seal with").format(
+                    seeker=seeker_id
+                )
+            )
         nonce = secrets.token_bytes(NONCE_BYTES)
         return nonce + AESGCM(key).encrypt(nonce, plaintext, DATA_AAD + seeker_id.bytes)
 
@@ -109,8 +116,10 @@ class Vault:
             return AESGCM(key).decrypt(nonce, body, DATA_AAD + seeker_id.bytes)
         except InvalidTag:
             raise StorageError(
-                f"personal data of seeker {seeker_id} does not open: altered, "
-                "or sealed for another account"
+                _(
+                    "personal data of seeker {seeker} does not open: altered, "
+                    "or sealed for another account"
+                ).format(seeker=seeker_id)
             ) from None
 
     # -- the email blind index -------------------------------------------

@@ -81,7 +81,7 @@ def registered_before(
     """The accounts these events concern that were registered before them
     (whose rows a batch reads rather than creates)."""
     earlier: dict[str, bool] = {}
-    for _, event in items:
+    for _position, event in items:
         account = changes.account_id(event.originator_id)
         if account not in earlier:
             earlier[account] = type(event).__name__ != "Registered"

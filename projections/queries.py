@@ -16,6 +16,7 @@ from uuid import UUID
 from zoneinfo import ZoneInfo
 
 from domain.errors import BadValue, SeekerNotFound
+from domain.i18n import _
 from domain.timerules import days_between, parse_date, parse_instant
 from projections.changes import Row
 from projections.reader import Readable
@@ -226,7 +227,7 @@ def decode_cursor(token: str, listing: Listing) -> Key:
             raise ValueError(token)
         if data[0] != listing.name:
             raise ValueError(token)
-        for value, (_, kind) in zip(data[1:], listing.order, strict=True):
+        for value, (_column, kind) in zip(data[1:], listing.order, strict=True):
             if kind == "flag":
                 if not isinstance(value, bool):
                     raise ValueError(token)
@@ -237,8 +238,10 @@ def decode_cursor(token: str, listing: Listing) -> Key:
     except ValueError:
         shown = token if len(token) <= 40 else token[:37] + "..."
         raise BadValue(
-            f"--after {shown!r} is not a cursor of this listing "
-            "(give the one its previous page printed)"
+            _(
+                "--after {cursor!r} is not a cursor of this listing "
+                "(give the one its previous page printed)"
+            ).format(cursor=shown)
         ) from None
     return tuple(data[1:])
 
@@ -269,9 +272,15 @@ class RowStream:
         batch_size: int = BATCH_SIZE,
     ) -> None:
         if limit is not None and limit < 1:
-            raise BadValue(f"--limit must be at least 1 (got {limit})")
+            raise BadValue(
+                _("--limit must be at least 1 (got {given})").format(given=limit)
+            )
         if batch_size < 1:
-            raise BadValue(f"batch size must be at least 1 (got {batch_size})")
+            raise BadValue(
+                _("batch size must be at least 1 (got {given})").format(
+                    given=batch_size
+                )
+            )
         self.listing = listing
         self.limit = limit
         self.next_cursor: str | None = None
@@ -414,7 +423,11 @@ def report_rows(
     ``start``/``end`` are dates (inclusive), ``limit`` rows at most, after the
     cursor ``after``."""
     if name not in REPORTS:
-        raise BadValue(f"unknown report {name!r} (reports: {', '.join(REPORTS)})")
+        raise BadValue(
+            _("unknown report {given!r} (reports: {reports})").format(
+                given=name, reports=", ".join(REPORTS)
+            )
+        )
     first = parse_date(start) if start else None
     last = parse_date(end) if end else None
     listing = LISTINGS[name]

@@ -27,6 +27,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
 from domain.errors import StorageError
+from domain.i18n import _
 from projections.changes import Cursor
 from projections.views import LedgerView, SwapBusy
 
@@ -120,9 +121,11 @@ class BlueGreen:
                 busy += 1
                 if busy == SWAP_ATTEMPTS:
                     raise StorageError(
-                        "the rebuild could not swap its tables in: readers held "
-                        f"the live tables each of {SWAP_ATTEMPTS} times; those "
-                        "are as they were"
+                        _(
+                            "the rebuild could not swap its tables in: readers "
+                            "held the live tables each of {attempts} times; those "
+                            "are as they were"
+                        ).format(attempts=SWAP_ATTEMPTS)
                     ) from None
             self._fill()
 

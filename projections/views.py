@@ -24,6 +24,7 @@ from eventsourcing.persistence import PersistenceError, Tracking, TrackingRecord
 from eventsourcing.projection import Projection
 from eventsourcing.sqlite import SQLiteCursor, SQLiteDatastore, SQLiteTrackingRecorder
 
+from domain.i18n import _
 from projections.changes import ChangeSet, Cursor, Row, insert_sql, upsert_sql
 from projections.schema import (
     ACCOUNTS_TABLE_NAMES,
@@ -354,8 +355,10 @@ class SQLiteLedgerView(LedgerView, SQLiteTrackingRecorder):
         live = self.position_in(raw, application_name)
         if position < live:
             raise ShadowBehind(
-                f"the rebuild of {self.projection_name} is at event {position}, "
-                f"the live tables at {live}: not swapped"
+                _(
+                    "the rebuild of {projection} is at event {position}, the live "
+                    "tables at {live}: not swapped"
+                ).format(projection=self.projection_name, position=position, live=live)
             )
         for table in self.table_names:
             raw.execute(f"DROP TABLE {table}")

@@ -33,7 +33,7 @@ import re
 import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 from uuid import UUID, uuid5
 
@@ -41,8 +41,12 @@ from eventsourcing.persistence import IntegrityError
 
 from domain import events
 from domain.errors import BadValue, Conflict
+from domain.glossary import label, policy_name
 from domain.guards import WITHDRAWAL_TIMINGS, withdrawal_timing
+from domain.i18n import _, language
+from domain.parse_errors import where_json_fails
 from domain.policy import CHANNELS, PRESETS, WITHDRAWAL_REASONS
+from domain.refusals import moment
 from domain.seeker import (
     CONTACT_CHANNELS,
     CONTACT_OUTCOMES,
@@ -181,10 +185,17 @@ def read_jsonl(lines: Iterable[str]) -> list[_Line]:
         except (ValueError, RecursionError) as error:
             found = _REF.search(text)
             ref = json.loads(f'"{found.group(1)}"') if found else None
-            parsed.append(_Line(number, ref, None, f"not JSON: {error}"))
+            parsed.append(
+                _Line(
+                    number,
+                    ref,
+                    None,
+                    _("not JSON: {error}").format(error=where_json_fails(error)),
+                )
+            )
             continue
         if not isinstance(record, dict):
-            parsed.append(_Line(number, None, None, "not a JSON object"))
+            parsed.append(_Line(number, None, None, _("not a JSON object")))
             continue
         record = {
             key: value if key == "ref" else as_typed_fields(value)
@@ -193,10 +204,10 @@ def read_jsonl(lines: Iterable[str]) -> list[_Line]:
         ref = record.get("ref")
         if not isinstance(ref, str) or not ref.strip():
             why = (
-                "missing field 'ref'"
+                _("missing field {field!r}")
                 if ref is None
-                else "field 'ref' must be a non-empty string"
-            )
+                else _("field {field!r} must be a non-empty string")
+            ).format(field="ref")
             parsed.append(_Line(number, None, None, why))
             continue
         parsed.append(_Line(number, ref, record))
@@ -214,7 +225,9 @@ def read_csv(text: str) -> list[_Line]:
             header = [cell.strip() for cell in row]
             if tuple(header) != CSV_HEADER:
                 raise BadValue(
-                    f"line {number}: the CSV header must be {','.join(CSV_HEADER)}"
+                    _("line {line}: the CSV header must be {header}").format(
+                        line=number, header=",".join(CSV_HEADER)
+                    )
                 )
             continue
         if not any(cell.strip() for cell in row):
@@ -222,7 +235,14 @@ def read_csv(text: str) -> list[_Line]:
         if len(row) != len(header):
             ref = row[0].strip() if row and row[0].strip() else None
             parsed.append(
-                _Line(number, ref, None, f"{len(row)} columns, not {len(header)}")
+                _Line(
+                    number,
+                    ref,
+                    None,
+                    _("{count} columns, not {expected}").format(
+                        count=len(row), expected=len(header)
+                    ),
+                )
             )
             continue
         record: dict[str, Any] = {"type": "Registered"}
@@ -232,7 +252,11 @@ def read_csv(text: str) -> list[_Line]:
                 record[key] = value.strip()
         ref = record.get("ref")
         if not ref:
-            parsed.append(_Line(number, None, None, "missing field 'ref'"))
+            parsed.append(
+                _Line(
+                    number, None, None, _("missing field {field!r}").format(field="ref")
+                )
+            )
             continue
         parsed.append(_Line(number, ref, record))
     return parsed
@@ -324,8 +348,10 @@ def _save(
             ledger.save(*continued)
         except IntegrityError:
             raise Conflict(
-                "an imported account changed while the import ran; run the "
-                "import again (what is already in is skipped)"
+                _(
+                    "an imported account changed while the import ran; run the "
+                    "import again (what is already in is skipped)"
+                )
             ) from None
         erased = [seeker.id for seeker in continued if seeker.is_erased]
         if erased and ledger.vault is not None:
@@ -373,9 +399,13 @@ class _Account:
         previous = self.seeker.last_occurred_at if self.seeker else None
         if previous is not None and fields["occurred_at"] < previous:
             raise BadLine(
-                f"time goes backwards for ref {self.ref!r}: "
-                f"{_shown(fields['occurred_at'], self.seeker)} is before "
-                f"{_shown(previous, self.seeker)}"
+                _(
+                    "time goes backwards for ref {ref!r}: {at} is before {previous}"
+                ).format(
+                    ref=self.ref,
+                    at=_shown(fields["occurred_at"], self.seeker),
+                    previous=_shown(previous, self.seeker),
+                )
             )
         if self.position < self.stored_version:
             stored = self.stored[self.position]
@@ -395,8 +425,10 @@ class _Account:
             return
         if self.email in claimed:
             raise BadLine(
-                f"email already registered under policy {self.email[0]} "
-                f"(ref {claimed[self.email]!r} in this file)"
+                _(
+                    "email already registered under policy {policy} "
+                    "(ref {ref!r} in this file)"
+                ).format(policy=policy_name(self.email[0]), ref=claimed[self.email])
             )
         claimed[self.email] = self.ref
 
@@ -405,19 +437,27 @@ class _Account:
     def _fields(self, record: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         kind = record.get("type")
         if kind is None:
-            raise BadLine("missing field 'type'")
+            raise BadLine(_("missing field {field!r}").format(field="type"))
         if not isinstance(kind, str):
-            raise BadLine("field 'type' must be an event name")
+            raise BadLine(
+                _("field {field!r} must be an event name").format(field="type")
+            )
         event_class = EVENT_TYPES.get(kind)
         if event_class is None:
-            raise BadLine(f"unknown event type {kind!r}")
+            raise BadLine(_("unknown event type {type!r}").format(type=kind))
         if kind == "Registered":
             if self.seeker is not None:
-                raise BadLine(f"ref {self.ref!r} is already registered")
+                raise BadLine(
+                    _("ref {ref!r} is already registered").format(ref=self.ref)
+                )
             return kind, self._registration(record)
         if self.seeker is None:
             raise BadLine(
-                f"the first line of ref {self.ref!r} must be Registered, not {kind}"
+                _(
+                    "the first line of ref {ref!r} must be {registered}, not {type}"
+                ).format(
+                    ref=self.ref, registered=_event("Registered"), type=_event(kind)
+                )
             )
         seeker = self.seeker
         annotations = _event_fields(event_class)
@@ -433,7 +473,9 @@ class _Account:
                 note = _optional_text(record, "note")
                 if note and seeker.is_erased and self.position >= self.stored_version:
                     raise BadLine(
-                        f"{kind}: the account is purged; a note cannot be kept"
+                        _(
+                            "{type}: the account is purged; a note cannot be kept"
+                        ).format(type=_event(kind))
                     )
                 fields[name] = PersonalData(notes=note) if note else None
                 continue
@@ -446,17 +488,23 @@ class _Account:
             allowed_values = ALLOWED_VALUES.get((kind, name))
             if allowed_values is not None and value not in allowed_values:
                 shown = ", ".join(str(v) for v in allowed_values if v is not None)
-                raise BadLine(f"{kind}: {name} must be one of {shown}: {value!r}")
+                raise BadLine(
+                    _("{type}: {field} must be one of {values}: {value!r}").format(
+                        type=_event(kind), field=name, values=shown, value=value
+                    )
+                )
             fields[name] = value
         return kind, fields
 
     def _registration(self, record: dict[str, Any]) -> dict[str, Any]:
         _no_unknown(record, set(COMMON) | set(REGISTRATION), "Registered")
-        policy_name = _text(record, "policy")
-        policy = PRESETS.get(policy_name)
+        named = _text(record, "policy")
+        policy = PRESETS.get(named)
         if policy is None:
             raise BadLine(
-                f"unknown policy {policy_name!r} (presets: {', '.join(PRESETS)})"
+                _("unknown policy {policy!r} (presets: {presets})").format(
+                    policy=named, presets=", ".join(PRESETS)
+                )
             )
         at = self._time(record, policy.zone)
         born = _text(record, "birth_date")
@@ -471,10 +519,18 @@ class _Account:
         except BadValue as error:
             raise BadLine(str(error)) from None
         if birth_date >= at.astimezone(policy.zone).date():
-            raise BadLine(f"birth date {birth_date} is not before the registration")
+            raise BadLine(
+                _("birth date {date} is not before the registration").format(
+                    date=_day(birth_date)
+                )
+            )
         channel = _optional_text(record, "channel")
         if channel is not None and channel not in CHANNELS:
-            raise BadLine(f"channel must be one of {', '.join(CHANNELS)}: {channel!r}")
+            raise BadLine(
+                _("channel must be one of {channels}: {channel!r}").format(
+                    channels=", ".join(CHANNELS), channel=channel
+                )
+            )
         advisor = _optional_text(record, "advisor")
         note = _optional_text(record, "note")
         if note:
@@ -485,8 +541,10 @@ class _Account:
             for held_under, holder in self.ledger.find_by_email(personal.email):
                 if held_under == policy.name and holder != self.id:
                     raise BadLine(
-                        f"email already registered under policy {policy.name} "
-                        f"(seeker {holder})"
+                        _(
+                            "email already registered under policy {policy} "
+                            "(seeker {seeker})"
+                        ).format(policy=policy_name(policy.name), seeker=holder)
                     )
         return {
             "id": self.id,
@@ -505,7 +563,7 @@ class _Account:
         except BadValue as error:
             raise BadLine(f"occurred_at: {error}") from None
         if at > self.now + FUTURE_TOLERANCE:
-            raise BadLine(f"occurred_at is in the future: {text}")
+            raise BadLine(_("occurred_at is in the future: {value}").format(value=text))
         return at
 
     def _actor(self, record: dict[str, Any]) -> str:
@@ -515,8 +573,26 @@ class _Account:
 
 
 def _shown(instant: datetime, seeker: Seeker | None) -> str:
-    zone = seeker.policy.zone if seeker is not None else None
-    return instant.astimezone(zone).isoformat() if zone else instant.isoformat()
+    """An instant on the account's policy clock: ISO 8601 in English, as
+    people write it in Japanese (``domain.refusals.moment``)."""
+    if seeker is None:
+        return instant.isoformat()
+    return moment(instant, seeker.policy.zone)
+
+
+def _event(kind: str) -> str:
+    """An event type as people call it (``Applied``: 応募); the file's
+    ``type`` field holds the code."""
+    return label("event", kind)
+
+
+def _day(day: date) -> str:
+    """A date: ISO 8601 in English, ``1990年1月1日`` in Japanese."""
+    if language() == "ja":
+        from domain.dates_for_people import format_date  # Babel: only when shown
+
+        return format_date(day)
+    return day.isoformat()
 
 
 def _event_fields(event_class: type[Any]) -> dict[str, str]:
@@ -537,15 +613,21 @@ def _event_fields(event_class: type[Any]) -> dict[str, str]:
 def _no_unknown(record: dict[str, Any], allowed: set[str], kind: str) -> None:
     unknown = sorted(set(record) - allowed)
     if unknown:
-        raise BadLine(f"unknown field {unknown[0]!r} for {kind}")
+        raise BadLine(
+            _("unknown field {field!r} for {type}").format(
+                field=unknown[0], type=_event(kind)
+            )
+        )
 
 
 def _text(record: dict[str, Any], name: str) -> str:
     value = record.get(name)
     if value is None:
-        raise BadLine(f"missing field {name!r}")
+        raise BadLine(_("missing field {field!r}").format(field=name))
     if not isinstance(value, str) or not value.strip():
-        raise BadLine(f"field {name!r} must be a non-empty string")
+        raise BadLine(
+            _("field {field!r} must be a non-empty string").format(field=name)
+        )
     return value
 
 
@@ -563,15 +645,17 @@ def _typed(record: dict[str, Any], name: str, annotation: str, zone: Any) -> Any
         return _optional_text(record, name)
     if annotation == "bool":
         if not isinstance(value, bool):
-            raise BadLine(f"field {name!r} must be true or false")
+            raise BadLine(_("field {field!r} must be true or false").format(field=name))
         return value
     if annotation == "int":
         if isinstance(value, bool) or not isinstance(value, int):
-            raise BadLine(f"field {name!r} must be a whole number")
+            raise BadLine(
+                _("field {field!r} must be a whole number").format(field=name)
+            )
         return value
     if annotation == "float":
         if isinstance(value, bool) or not isinstance(value, int | float):
-            raise BadLine(f"field {name!r} must be a number")
+            raise BadLine(_("field {field!r} must be a number").format(field=name))
         return float(value)
     if annotation == "datetime":
         try:
@@ -596,8 +680,10 @@ def _derived(
         application = _find_application(seeker, fields.get("application_id"))
         if application is None or application.interview_at is None:
             raise BadLine(
-                "InterviewDeclined: missing field 'notice_hours' and no "
-                "interview scheduled to derive it from"
+                _(
+                    "{type}: missing field 'notice_hours' and no interview "
+                    "scheduled to derive it from"
+                ).format(type=_event(kind))
             )
         return round((application.interview_at - at).total_seconds() / 3600, 2)
     if kind == "InterviewDeclined" and name == "last_minute":
@@ -607,8 +693,10 @@ def _derived(
     if kind == "Reinstated" and name == "days_after_withdrawal":
         if seeker.withdrawn_at is None:
             raise BadLine(
-                "Reinstated: missing field 'days_after_withdrawal' and the "
-                "account was never withdrawn"
+                _(
+                    "{type}: missing field 'days_after_withdrawal' and the "
+                    "account was never withdrawn"
+                ).format(type=_event(kind))
             )
         return days_between(seeker.withdrawn_at, at, seeker.policy.zone)
     if kind == "WithdrawalRequested" and name in ("erase_data", "identity_checked"):
@@ -617,7 +705,9 @@ def _derived(
         return "imported"
     if annotation.endswith("| None"):
         return None
-    raise BadLine(f"{kind}: missing field {name!r}")
+    raise BadLine(
+        _("{type}: missing field {field!r}").format(type=_event(kind), field=name)
+    )
 
 
 def _find_application(seeker: Seeker, application_id: Any) -> Any:
@@ -634,10 +724,18 @@ def _application(seeker: Seeker, kind: str, application_id: str) -> str:
     if kind == "Applied":
         expected = f"A{len(seeker.applications) + 1}"
         if normal != expected:
-            raise BadLine(f"Applied: application_id must be {expected}, not {normal}")
+            raise BadLine(
+                _("{type}: application_id must be {expected}, not {given}").format(
+                    type=_event(kind), expected=expected, given=normal
+                )
+            )
         return normal
     if _find_application(seeker, normal) is None:
-        raise BadLine(f"{kind}: no application {normal} on this account")
+        raise BadLine(
+            _("{type}: no application {application} on this account").format(
+                type=_event(kind), application=normal
+            )
+        )
     return normal
 
 
@@ -655,7 +753,9 @@ def _match(
     stored_kind = type(stored).__name__
     if stored_kind != kind:
         raise BadLine(
-            f"does not match the stored event {version} ({stored_kind}, not {kind})"
+            _(
+                "does not match the stored event {version} ({stored}, not {type})"
+            ).format(version=version, stored=_event(stored_kind), type=_event(kind))
         )
     for name, value in fields.items():
         if name == "id":
@@ -670,5 +770,8 @@ def _match(
             value = value.to_dict() if isinstance(value, PersonalData) else value
         if as_typed_fields(held) != value:
             raise BadLine(
-                f"does not match the stored event {version} ({kind}: {name} differs)"
+                _(
+                    "does not match the stored event {version} "
+                    "({type}: {field} differs)"
+                ).format(version=version, type=_event(kind), field=name)
             )

@@ -40,6 +40,7 @@ from domain.errors import (
     SeekerNotFound,
     StorageError,
 )
+from domain.glossary import label, policy_name
 from domain.history import (
     History,
     HistoryEntry,
@@ -48,6 +49,7 @@ from domain.history import (
     visible,
     was_purged,
 )
+from domain.i18n import _
 from domain.policy import CHANNELS, Policy
 from domain.rules import ACCOUNT_STATES
 from domain.seeker import Seeker
@@ -214,7 +216,7 @@ class SeekerLedger(Application[UUID]):
         vault = self.vault
         if vault is None:
             raise PersonalDataUnprotected(
-                "this ledger has no vault: personal data cannot be stored"
+                _("this ledger has no vault: personal data cannot be stored")
             )
         return vault
 
@@ -222,7 +224,7 @@ class SeekerLedger(Application[UUID]):
         self, vault: Vault, policy: Policy, email: str, seeker_id: UUID
     ) -> None:
         """One live account per email and policy (SPEC §7: blind index)."""
-        for _ in range(2):
+        for _attempt in range(2):
             holder = vault.claim_email(policy.name, email, seeker_id)
             if holder is None:
                 return
@@ -233,7 +235,11 @@ class SeekerLedger(Application[UUID]):
             if earlier is not None and not earlier.is_erased:
                 raise Refused(_duplicate_email_message(earlier), state=None)
             vault.release_email(holder)
-        raise Conflict(f"email index for policy {policy.name} keeps changing")
+        raise Conflict(
+            _("email index for policy {policy} keeps changing").format(
+                policy=policy_name(policy.name)
+            )
+        )
 
     def execute(
         self,
@@ -271,8 +277,10 @@ class SeekerLedger(Application[UUID]):
                     return earlier
                 if attempt == 2:
                     raise Conflict(
-                        f"seeker {seeker_id} changed while this command ran, "
-                        "and the retry was overtaken too; try again"
+                        _(
+                            "seeker {seeker} changed while this command ran, "
+                            "and the retry was overtaken too; try again"
+                        ).format(seeker=seeker_id)
                     ) from None
                 continue
             warnings = self._shred(seeker) if seeker.is_erased else ()
@@ -297,8 +305,14 @@ class SeekerLedger(Application[UUID]):
             return None
         if record.command != request.command:
             raise BadValue(
-                f"request id {request.request_id} was already used for "
-                f"{record.command} on seeker {record.seeker_id}"
+                _(
+                    "request id {request} was already used for {command} on "
+                    "seeker {seeker}"
+                ).format(
+                    request=request.request_id,
+                    command=record.command,
+                    seeker=record.seeker_id,
+                )
             )
         seeker_id = UUID(record.seeker_id)
         seeker = self.repository.get(
@@ -530,9 +544,11 @@ class SeekerLedger(Application[UUID]):
             vault.destroy_key(seeker.id)
         except StorageError as error:
             return (
-                f"seeker {seeker.id} is purged and their key deleted, but "
-                f"overwriting its traces failed ({error}); 'seekers sweep' "
-                "finishes it",
+                _(
+                    "seeker {seeker} is purged and their key deleted, but "
+                    "overwriting its traces failed ({error}); 'seekers sweep' "
+                    "finishes it"
+                ).format(seeker=seeker.id, error=error),
             )
         return ()
 
@@ -670,9 +686,15 @@ def new_seeker(
     occurred_at = business_time(at, policy, not_before=None, now=clock())
     personal = _registration_personal_data(name, email, birth_date, phone)
     if birth_date >= occurred_at.astimezone(policy.zone).date():
-        raise BadValue(f"birth date {birth_date} is not in the past")
+        raise BadValue(
+            _("birth date {birth_date} is not in the past").format(
+                birth_date=birth_date
+            )
+        )
     if channel is not None and channel not in CHANNELS:
-        raise BadValue(f"channel must be one of {', '.join(CHANNELS)}")
+        raise BadValue(
+            _("channel must be one of {choices}").format(choices=", ".join(CHANNELS))
+        )
     return Seeker.register(
         occurred_at=occurred_at,
         actor=actor,
@@ -694,32 +716,42 @@ def _registration_personal_data(
 ) -> PersonalData:
     name = " ".join(name.split())
     if not name:
-        raise BadValue("name must not be empty")
+        raise BadValue(_("name must not be empty"))
     email = email.strip()
-    local, _, domain = email.partition("@")
+    local, _at, domain = email.partition("@")
     if not local or "." not in domain or " " in email:
-        raise BadValue(f"not an email address: {email!r}")
+        raise BadValue(_("not an email address: {given!r}").format(given=email))
     if phone is not None:
         digits = [c for c in phone if c.isdigit()]
         if len(digits) < 7 or any(c not in "0123456789+-() " for c in phone):
-            raise BadValue(f"not a phone number: {phone!r}")
+            raise BadValue(_("not a phone number: {given!r}").format(given=phone))
     return PersonalData(name=name, email=email, phone=phone, birth_date=birth_date)
 
 
 def _duplicate_email_message(earlier: Seeker) -> str:
-    policy = earlier.policy.name
-    message = (
-        f"email already registered under policy {policy}: seeker {earlier.id} "
-        f"is {earlier.status}"
-    )
+    fields = {
+        "policy": policy_name(earlier.policy.name),
+        "seeker": earlier.id,
+        "state": label("account state", earlier.status),
+    }
     if earlier.status in ACCOUNT_STATES.reinstatable:
         deadline = earlier.self_reinstatement_deadline
         if deadline is not None:
             last_day = (deadline - timedelta(seconds=1)).astimezone(earlier.policy.zone)
-            message += f"; use reinstate (self-service until {last_day.date()})"
-        elif earlier.policy.assisted_reinstatement:
-            message += "; use reinstate --assisted"
-    return message
+            from domain.dates_for_people import era_wanted, format_date  # Babel
+
+            return _(
+                "email already registered under policy {policy}: seeker {seeker} "
+                "is {state}; use reinstate (self-service until {last_day})"
+            ).format(**fields, last_day=format_date(last_day.date(), era=era_wanted()))
+        if earlier.policy.assisted_reinstatement:
+            return _(
+                "email already registered under policy {policy}: seeker {seeker} "
+                "is {state}; use reinstate --assisted"
+            ).format(**fields)
+    return _(
+        "email already registered under policy {policy}: seeker {seeker} is {state}"
+    ).format(**fields)
 
 
 def _replay(seeker: Seeker | None, events: Iterable[DomainEvent]) -> Seeker | None:

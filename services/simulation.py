@@ -16,6 +16,7 @@ from datetime import date, datetime, timedelta
 from uuid import UUID
 
 from domain.errors import BadValue, Refused
+from domain.i18n import _
 from domain.policy import PRESETS, WITHDRAWAL_REASONS
 from domain.seeker import DECLINE_CHANNELS, Seeker
 from domain.values import PersonalData
@@ -91,8 +92,10 @@ def simulate(
         life = _born(rng, number, now, years, seed)
         if number == 0 and ledger.recorder.select_events(life.seeker.id, limit=1):
             raise BadValue(
-                f"simulate --seed {seed} already ran on this store (its first "
-                f"seeker {life.seeker.id} exists); use another --seed"
+                _(
+                    "simulate --seed {seed} already ran on this store (its first "
+                    "seeker {seeker} exists); use another --seed"
+                ).format(seed=seed, seeker=life.seeker.id)
             )
         _live(life)
         pending.append(life.seeker)
@@ -145,7 +148,7 @@ def _live(life: _Life) -> None:
     """Random steps, each a command the account's state allows, until the
     seeker goes quiet or today is reached."""
     rng, seeker = life.rng, life.seeker
-    for _ in range(rng.randint(1, 14)):
+    for _step in range(rng.randint(1, 14)):
         if seeker.status == "purged" or not life.later(0.5, 45):
             return
         step = STEPS.get(seeker.status)

@@ -250,3 +250,11 @@ TEST_MASTER_KEY = "c2Vla2Vycy1sZWRnZXItdGVzdC1tYXN0ZXIta2V5ISE="
 def master_key(monkeypatch: pytest.MonkeyPatch) -> str:
     monkeypatch.setenv("SEEKERS_MASTER_KEY", TEST_MASTER_KEY)
     return TEST_MASTER_KEY
+
+
+@pytest.fixture(autouse=True)
+def english_unless_asked(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The tests pin English output unless they ask for Japanese (``--lang
+    ja``, or an environment of their own): a developer's Japanese locale
+    must not change what they see. ``SEEKERS_LANG`` outranks the locale."""
+    monkeypatch.setenv("SEEKERS_LANG", "en")

@@ -13,6 +13,7 @@ from cli.commands.common import (
 )
 from cli.output import emit_outcome
 from cli.session import parse_seeker_id
+from domain.i18n import _
 from domain.seeker import DECLINE_CHANNELS, OUTCOMES, ROUTES
 
 
@@ -36,7 +37,7 @@ def apply(seeker: str, job: str, route: str, at: str | None) -> None:
         outcome,
         as_json=run.json,
         extra={"application": outcome.result},
-        notes=[f"application: {outcome.result}"],
+        notes=[_("application: {id}").format(id=outcome.result)],
     )
 
 

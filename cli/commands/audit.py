@@ -23,6 +23,7 @@ from cli.output import emit_json, table
 from cli.progress import ProgressLine
 from cli.session import parse_seeker_id
 from domain.errors import BadValue, StorageError
+from domain.i18n import _, pgettext
 
 SIGNING_KEY_ENV = "SEEKERS_AUDIT_SIGNING_KEY"
 path_option = click.Path(path_type=Path, dir_okay=False)
@@ -38,7 +39,7 @@ def _audit_errors() -> Iterator[None]:
     try:
         yield
     except KeyFileError as error:
-        raise StorageError(f"key file: {error}") from None
+        raise StorageError(_("key file: {error}").format(error=error)) from None
     except (CheckpointError, BundleError, ExportError) as error:
         raise BadValue(str(error)) from None
 
@@ -68,9 +69,17 @@ def keygen(output: Path) -> None:
             }
         )
     else:
-        click.echo(f"signing key  {private} (mode 0600: keep it secret)")
-        click.echo(f"public key   {public} (give it to the auditors)")
-        click.echo(f"verifier key {verifier} (signed-note form, for note tools)")
+        click.echo(
+            _("signing key  {path} (mode 0600: keep it secret)").format(path=private)
+        )
+        click.echo(
+            _("public key   {path} (give it to the auditors)").format(path=public)
+        )
+        click.echo(
+            _("verifier key {key} (signed-note form, for note tools)").format(
+                key=verifier
+            )
+        )
 
 
 def _signing_key(path: Path | None) -> Any:
@@ -133,7 +142,11 @@ def checkpoint(sign_key: Path | None, output: Path | None) -> None:
             }
         )
     elif output is not None:
-        click.echo(f"checkpoint of {issued.size} events written to {output}")
+        click.echo(
+            _("checkpoint of {size} events written to {output}").format(
+                size=issued.size, output=output
+            )
+        )
     else:
         click.echo(issued.text(), nl=False)
 
@@ -180,7 +193,7 @@ def verify(
 
     run = session()
     if export_dir is not None and bundle is not None:
-        raise BadValue("give --export or --bundle, not both")
+        raise BadValue(_("give --export or --bundle, not both"))
     with _audit_errors():
         given = [
             labelled for path in checkpoint_files for labelled in read_checkpoints(path)
@@ -191,19 +204,21 @@ def verify(
 
             document = read_bundle(bundle)
             report = verify_bundle(document, given, public_key=key)
-            subject = f"evidence bundle for seeker {document.get('account')}"
+            subject = _("evidence bundle for seeker {id}").format(
+                id=document.get("account")
+            )
         elif export_dir is not None:
             from integrity.export import verify_export
 
             report = verify_export(export_dir, given, public_key=key)
-            subject = f"export {export_dir}"
+            subject = _("export {folder}").format(folder=export_dir)
         else:
             log = _audit_log()
             state = run.call(log.state)
             total = state.size if state is not None else 0
             with ProgressLine("verify", total, enabled=not run.json) as progress:
                 report = run.call(log.verify, given, public_key=key, progress=progress)
-            subject = "the event log"
+            subject = _("the event log")
     _render_report(report, subject)
     if not report.ok:
         raise click.exceptions.Exit(1)
@@ -226,19 +241,32 @@ def _render_report(report: Any, subject: str) -> None:
         return
     if report.ok:
         click.echo(
-            f"verified {subject}: {report.events} events in {report.streams} "
-            f"stream(s), {report.checkpoints_checked} checkpoint(s): no findings"
+            _(
+                "verified {subject}: {events} events in {streams} stream(s), "
+                "{checkpoints} checkpoint(s): no findings"
+            ).format(
+                subject=subject,
+                events=report.events,
+                streams=report.streams,
+                checkpoints=report.checkpoints_checked,
+            )
         )
     else:
-        click.echo(f"verified {subject}: {len(report.findings)} finding(s)")
+        click.echo(
+            _("verified {subject}: {count} finding(s)").format(
+                subject=subject, count=len(report.findings)
+            )
+        )
         for finding in report.findings:
             click.echo(f"  {finding.line()}")
     for note in report.notes:
-        click.echo(f"note: {note}")
+        click.echo(_("note: {note}").format(note=note))
     if report.chained_from:
         click.echo(
-            f"note: the first {report.chained_from} events were written before "
-            "chains existed; integrity is proven from the moment they were chained"
+            _(
+                "note: the first {count} events were written before chains "
+                "existed; integrity is proven from the moment they were chained"
+            ).format(count=report.chained_from)
         )
 
 
@@ -258,14 +286,17 @@ def export(output: Path) -> None:
             manifest = run.call(log.export, output, progress)
         except StorageError as error:
             if not output.parent.exists() or "Permission" in str(error):
-                raise BadValue(f"--output {output}: cannot write there") from None
+                raise BadValue(
+                    _("--output {output}: cannot write there").format(output=output)
+                ) from None
             raise
     if run.json:
         emit_json(manifest)
     else:
         click.echo(
-            f"exported {manifest['count']} events to {output} "
-            f"(tree size {manifest['tree_size']})"
+            _("exported {count} events to {output} (tree size {size})").format(
+                count=manifest["count"], output=output, size=manifest["tree_size"]
+            )
         )
 
 
@@ -288,7 +319,11 @@ def prove(seeker: str, output: Path, sign_key: Path | None) -> None:
     try:
         output.write_text(json.dumps(bundle, ensure_ascii=False, indent=1) + "\n")
     except OSError as error:
-        raise BadValue(f"--output {output}: {error.strerror}") from None
+        raise BadValue(
+            _("--output {output}: {reason}").format(
+                output=output, reason=error.strerror
+            )
+        ) from None
     if run.json:
         emit_json(
             {
@@ -299,8 +334,10 @@ def prove(seeker: str, output: Path, sign_key: Path | None) -> None:
         )
     else:
         click.echo(
-            f"evidence for seeker {bundle['account']}: {len(bundle['events'])} "
-            f"events, proven against a checkpoint of the log, written to {output}"
+            _(
+                "evidence for seeker {id}: {count} events, proven against a "
+                "checkpoint of the log, written to {output}"
+            ).format(id=bundle["account"], count=len(bundle["events"]), output=output)
         )
 
 
@@ -329,12 +366,19 @@ def replay() -> None:
         )
     else:
         click.echo(
-            f"replayed {accounts} account(s): "
-            f"{len(violations)} event(s) the rules would refuse"
+            _(
+                "replayed {accounts} account(s): {count} event(s) the rules "
+                "would refuse"
+            ).format(accounts=accounts, count=len(violations))
         )
         if violations:
             rows = [[v.account, v.version, v.message] for v in violations]
-            click.echo(table(rows, ["id", "version", "refused"]))
+            header = [
+                pgettext("replay column", "id"),
+                pgettext("replay column", "version"),
+                pgettext("replay column", "refused"),
+            ]
+            click.echo(table(rows, header))
     if violations:
         raise click.exceptions.Exit(1)
 

@@ -10,6 +10,7 @@ import click
 
 from cli.output import emit_outcome
 from cli.session import Session, parse_seeker_id
+from domain.i18n import _
 from domain.typed import as_typed
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -85,8 +86,13 @@ class Seconds(click.ParamType[float, Any]):
             number = math.nan
         if not self.minimum <= number <= self.maximum:  # false for nan too
             self.fail(
-                f"{value!r} is not a number of seconds from {self.minimum:g} "
-                f"to {self.maximum:g}",
+                _(
+                    "{value} is not a number of seconds from {minimum} to {maximum}"
+                ).format(
+                    value=repr(value),
+                    minimum=f"{self.minimum:g}",
+                    maximum=f"{self.maximum:g}",
+                ),
                 param,
                 ctx,
             )

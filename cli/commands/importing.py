@@ -8,7 +8,6 @@ cannot be read), so the rules of an import live in one testable place.
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import timedelta
 from pathlib import Path
 
 import click
@@ -18,7 +17,8 @@ from cli.output import emit_json
 from cli.params import VERBATIM
 from cli.progress import ProgressLine
 from domain.errors import BadValue
-from services.importing import import_records, read_csv, read_jsonl
+from domain.i18n import _
+from services.importing import ImportReport, import_records, read_csv, read_jsonl
 
 MAX_IMPORT_FILE = 4 * 1024**3
 """Larger than any agency's export; the file is read into memory whole."""
@@ -27,36 +27,40 @@ MAX_IMPORT_FILE = 4 * 1024**3
 class LineProgress(ProgressLine):
     """The shared progress line, counting lines of the file, not events."""
 
-    def _draw(self, now: float) -> None:
-        elapsed = max(now - self.started, 1e-9)
-        rate = self.done / elapsed
-        fraction = min(self.done / self.total, 1.0)
-        left = (self.total - self.done) / rate if rate > 0 else 0.0
-        click.echo(
-            f"\r{self.label} [{'#' * int(fraction * 30):<30}] "
-            f"{self.done:,}/{self.total:,} lines {rate:,.0f} lines/s "
-            f"ETA {timedelta(seconds=int(left))}",
-            err=True,
-            nl=False,
-        )
+    def _sentence(self) -> str:
+        return _("{label} [{bar}] {done}/{total} lines {rate} lines/s ETA {left}")
 
 
 def _read(path: Path) -> str:
     """The file's text, or a one-line usage error (exit 2)."""
     try:
         if path.stat().st_size > MAX_IMPORT_FILE:
-            raise BadValue(f"cannot read {path}: larger than {MAX_IMPORT_FILE} bytes")
+            raise BadValue(
+                _("cannot read {path}: larger than {limit} bytes").format(
+                    path=path, limit=MAX_IMPORT_FILE
+                )
+            )
         return path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise BadValue(f"cannot read {path}: no such file") from None
+        raise BadValue(
+            _("cannot read {path}: no such file").format(path=path)
+        ) from None
     except IsADirectoryError:
-        raise BadValue(f"cannot read {path}: a directory, not a file") from None
+        raise BadValue(
+            _("cannot read {path}: a directory, not a file").format(path=path)
+        ) from None
     except UnicodeDecodeError as error:
         raise BadValue(
-            f"cannot read {path}: not UTF-8 text (byte {error.start})"
+            _("cannot read {path}: not UTF-8 text (byte {byte})").format(
+                path=path, byte=error.start
+            )
         ) from None
     except OSError as error:
-        raise BadValue(f"cannot read {path}: {error.strerror or error}") from None
+        raise BadValue(
+            _("cannot read {path}: {reason}").format(
+                path=path, reason=error.strerror or error
+            )
+        ) from None
 
 
 @click.command(name="import")
@@ -111,11 +115,18 @@ def import_command(file: str, file_format: str | None, dry_run: bool) -> None:
     if report.events and not dry_run:
         run.catch_up()
     for rejection in report.rejections:
-        click.echo(f"line {rejection.line}: {rejection.why}", err=True)
+        click.echo(
+            _("line {line}: {why}").format(line=rejection.line, why=rejection.why),
+            err=True,
+        )
     for duplicate in report.duplicates:
         click.echo(
-            f"note: line {duplicate.line} repeats line {duplicate.same_as} "
-            f"(ref {duplicate.ref!r}): skipped as already in",
+            _(
+                "note: line {line} repeats line {same_as} (ref {ref}): "
+                "skipped as already in"
+            ).format(
+                line=duplicate.line, same_as=duplicate.same_as, ref=repr(duplicate.ref)
+            ),
             err=True,
         )
     if run.json:
@@ -141,20 +152,39 @@ def import_command(file: str, file_format: str | None, dry_run: bool) -> None:
             }
         )
     else:
-        would = "would import" if dry_run else "imported"
-        click.echo(
-            f"{would} {report.events} event(s) into {report.accounts} account(s) "
-            f"({report.new_accounts} new, {report.continued_accounts} continued); "
-            f"{report.already} line(s) already in; {report.rejected} line(s) "
-            "rejected"
-            + (
-                f" ({len(report.rejections)} bad, the rest of their accounts)"
-                if report.rejected
-                else ""
-            )
-        )
+        click.echo(_summary(report, dry_run=dry_run))
     if not report.ok:
         raise click.exceptions.Exit(1)
+
+
+def _summary(report: ImportReport, *, dry_run: bool) -> str:
+    """The one line that says what went in (or would), counted."""
+    sentence = (
+        _(
+            "would import {events} event(s) into {accounts} account(s) ({new} new, "
+            "{continued} continued); {already} line(s) already in; {rejected} "
+            "line(s) rejected"
+        )
+        if dry_run
+        else _(
+            "imported {events} event(s) into {accounts} account(s) ({new} new, "
+            "{continued} continued); {already} line(s) already in; {rejected} "
+            "line(s) rejected"
+        )
+    )
+    line = sentence.format(
+        events=report.events,
+        accounts=report.accounts,
+        new=report.new_accounts,
+        continued=report.continued_accounts,
+        already=report.already,
+        rejected=report.rejected,
+    )
+    if report.rejected:
+        line += _(" ({bad} bad, the rest of their accounts)").format(
+            bad=len(report.rejections)
+        )
+    return line
 
 
 COMMANDS = [import_command]

@@ -7,7 +7,9 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from types import FrameType
+from unicodedata import east_asian_width
 from zoneinfo import ZoneInfo
 
 import click
@@ -15,7 +17,10 @@ import click
 from cli.commands.common import Seconds, session
 from cli.output import emit_json, table
 from cli.progress import ProgressLine
+from domain.dates_for_people import era_wanted, format_instant
 from domain.errors import BadValue
+from domain.glossary import label
+from domain.i18n import _, language, pgettext
 from domain.timerules import FUTURE_TOLERANCE, parse_instant, utcnow
 from projections.runner import BATCH_SIZE, PROJECTIONS, ProjectionStatus
 from services.simulation import simulate as simulate_population
@@ -40,13 +45,14 @@ def sweep(at: str | None, dry_run: bool) -> None:
     moment = parse_instant(at, SWEEP_ZONE) if at else now
     if moment > now + FUTURE_TOLERANCE and not dry_run:
         raise BadValue(
-            f"--at {moment.isoformat()} is in the future; "
-            "only a --dry-run may look ahead"
+            _("--at {at} is in the future; only a --dry-run may look ahead").format(
+                at=_shown(moment, moment.isoformat())
+            )
         )
     run.catch_up()
     projections = run.projections()
     with resumable(
-        lambda: (
+        lambda: _(
             "the accounts swept so far are recorded, each in its own "
             "transaction; 'seekers sweep' again finishes the rest"
         )
@@ -83,25 +89,57 @@ def sweep(at: str | None, dry_run: bool) -> None:
             }
         )
         return
-    verb = "would do" if dry_run else "did"
-    click.echo(
-        f"sweep at {moment.astimezone(SWEEP_ZONE).isoformat()}: "
-        f"{verb} {len(actions)} action(s)"
+    heading = (
+        _("sweep at {at}: would do {count} action(s)")
+        if dry_run
+        else _("sweep at {at}: did {count} action(s)")
     )
+    at_tokyo = moment.astimezone(SWEEP_ZONE).isoformat()
+    click.echo(heading.format(at=_shown(moment, at_tokyo), count=len(actions)))
     if actions:
         rows = [
             [
                 a.id,
-                a.command,
-                a.reason,
-                a.effective_at.astimezone(SWEEP_ZONE).strftime("%Y-%m-%d %H:%M"),
+                label("command", a.command),
+                _sweep_reason(a.command, a.reason),
+                _effective(a.effective_at),
             ]
             for a in actions
         ]
-        click.echo(table(rows, ["id", "command", "reason", "effective"]))
+        header = [
+            pgettext("sweep column", "id"),
+            pgettext("sweep column", "command"),
+            pgettext("sweep column", "reason"),
+            pgettext("sweep column", "effective"),
+        ]
+        click.echo(table(rows, header))
     for seeker in erasures:
-        done = "would finish" if dry_run else "finished"
-        click.echo(f"{done} the erasure of purged seeker {seeker} (its key survived)")
+        done = (
+            _("would finish the erasure of purged seeker {id} (its key survived)")
+            if dry_run
+            else _("finished the erasure of purged seeker {id} (its key survived)")
+        )
+        click.echo(done.format(id=seeker))
+
+
+def _shown(moment: datetime, english: str) -> str:
+    """The sweep's moment: ``english`` (ISO 8601, as the English output has
+    always said it), or the Japanese date and time in Tokyo."""
+    if language() != "ja":
+        return english
+    return format_instant(moment, SWEEP_ZONE, era=era_wanted())
+
+
+def _effective(moment: datetime) -> str:
+    """When a sweep action took effect, to the minute, on Tokyo's clock."""
+    return format_instant(moment, SWEEP_ZONE, era=era_wanted())
+
+
+def _sweep_reason(command: str, reason: str) -> str:
+    """Why the sweep acts, as the glossary names it: a purge reason
+    (``retention_expired``) or a lapse reason (``registration_expired``,
+    ``unreachable_grace``)."""
+    return label("purge reason" if command == "purge" else "lapse reason", reason)
 
 
 class Interrupted(click.ClickException):
@@ -115,7 +153,7 @@ def resumable(message: Callable[[], str]) -> Iterator[None]:
     try:
         yield
     except KeyboardInterrupt:
-        raise Interrupted(f"interrupted: {message()}") from None
+        raise Interrupted(message()) from None
 
 
 @click.command()
@@ -140,11 +178,11 @@ def simulate(count: int, seed: int, years: int) -> None:
     saved = ProgressLine("simulate", count, enabled=not run.json)
     with (
         resumable(
-            lambda: (
-                f"{saved.done} of {count} seekers were saved, in whole batches "
-                "(nothing half-written); 'seekers projections catch-up' projects them, "
-                f"and a new run needs another --seed than {seed}"
-            )
+            lambda: _(
+                "{done} of {count} seekers were saved, in whole batches "
+                "(nothing half-written); 'seekers projections catch-up' projects "
+                "them, and a new run needs another --seed than {seed}"
+            ).format(done=saved.done, count=count, seed=seed)
         ),
         saved as bar,
     ):
@@ -175,11 +213,24 @@ def simulate(count: int, seed: int, years: int) -> None:
         )
         return
     click.echo(
-        f"simulated {report.seekers} seekers, {report.events} events "
-        f"({report.refused} commands refused by the rules) in {elapsed:.1f} s"
+        _(
+            "simulated {seekers} seekers, {events} events ({refused} commands "
+            "refused by the rules) in {seconds} s"
+        ).format(
+            seekers=report.seekers,
+            events=report.events,
+            refused=report.refused,
+            seconds=f"{elapsed:.1f}",
+        )
     )
     for status, number in sorted(report.statuses.items()):
-        click.echo(f"  {status:<21} {number}")
+        name = label("account state", status)
+        click.echo(f"  {name}{' ' * (21 - _width(name))} {number}")
+
+
+def _width(text: str) -> int:
+    """Columns ``text`` takes on a terminal: East Asian wide characters two."""
+    return sum(2 if east_asian_width(c) in "WF" else 1 for c in text)
 
 
 @click.group()
@@ -219,11 +270,20 @@ def status(name: str | None) -> None:
         )
         return
     rows = [[s.name, s.position, s.head, s.lag, _rebuild_cell(s)] for s in statuses]
-    click.echo(table(rows, ["projection", "position", "head", "lag", "rebuild"]))
+    header = [
+        pgettext("projection column", "projection"),
+        pgettext("projection column", "position"),
+        pgettext("projection column", "head"),
+        pgettext("projection column", "lag"),
+        pgettext("projection column", "rebuild"),
+    ]
+    click.echo(table(rows, header))
     if any(s.rebuild is not None for s in statuses):
         click.echo(
-            "a rebuild is filling shadow tables (or its process was killed: the "
-            "next rebuild starts over); the live tables serve meanwhile"
+            _(
+                "a rebuild is filling shadow tables (or its process was killed: "
+                "the next rebuild starts over); the live tables serve meanwhile"
+            )
         )
 
 
@@ -263,27 +323,37 @@ def _with_progress(
     counts: dict[str, int] = {}
     started = time.monotonic()
     method = views.rebuild if rebuild else views.catch_up
-    kept = (
-        "the live projections are as they were and serve on; "
-        "'seekers projections rebuild' starts over"
+    stopped = (
+        _(
+            "rebuild stopped after {count} event(s); the live projections are "
+            "as they were and serve on; 'seekers projections rebuild' starts over"
+        )
         if rebuild
-        else "every batch committed with its position, so "
-        "'seekers projections catch-up' goes on from there"
+        else _(
+            "catch-up stopped after {count} event(s); every batch committed "
+            "with its position, so 'seekers projections catch-up' goes on from "
+            "there"
+        )
     )
     with (
         ProgressLine(
             f"{action} {', '.join(names)}", total, enabled=not run.json
         ) as bar,
-        resumable(lambda: f"{action} stopped after {bar.done} event(s); {kept}"),
+        resumable(lambda: stopped.format(count=bar.done)),
     ):
         run.call(method, name, batch_size=batch_size, progress=bar, counts=counts)
     elapsed = time.monotonic() - started
     if run.json:
         emit_json({"action": action, "processed": counts, "seconds": round(elapsed, 3)})
         return
+    done = (
+        _("rebuild {name}: {count} event(s)")
+        if rebuild
+        else _("catch-up {name}: {count} event(s)")
+    )
     for each, count in counts.items():
-        click.echo(f"{action} {each}: {count} event(s)")
-    click.echo(f"in {elapsed:.2f} s")
+        click.echo(done.format(name=each, count=count))
+    click.echo(_("in {seconds} s").format(seconds=f"{elapsed:.2f}"))
 
 
 @projections.command(name="catch-up")
@@ -328,14 +398,16 @@ def run_live(poll: float) -> None:
             _follow_postgres(environment, stop)
         else:
             views = run.projections()
-            how = (
-                "polling: LISTEN needs a session, and a transaction pooler "
-                "keeps none; point --db at the server itself to follow by "
-                "subscription"
+            following = (
+                _(
+                    "following the log (polling: LISTEN needs a session, and a "
+                    "transaction pooler keeps none; point --db at the server "
+                    "itself to follow by subscription); Ctrl-C to stop"
+                )
                 if run.pooled
-                else "SQLite: polling"
+                else _("following the log (SQLite: polling); Ctrl-C to stop")
             )
-            click.echo(f"following the log ({how}); Ctrl-C to stop", err=True)
+            click.echo(following, err=True)
             while not stop.is_set():
                 run.call(views.catch_up)
                 stop.wait(poll)
@@ -343,7 +415,7 @@ def run_live(poll: float) -> None:
         pass
     finally:
         signal.signal(signal.SIGTERM, previous)
-    click.echo("stopped", err=True)
+    click.echo(_("stopped"), err=True)
 
 
 def _follow_postgres(environment: dict[str, str], stop: threading.Event) -> None:
@@ -362,7 +434,9 @@ def _follow_postgres(environment: dict[str, str], stop: threading.Event) -> None
         )
         for name, (projection_class, _, _) in PROJECTIONS.items()
     ]
-    click.echo("following the log (PostgreSQL subscription); Ctrl-C to stop", err=True)
+    click.echo(
+        _("following the log (PostgreSQL subscription); Ctrl-C to stop"), err=True
+    )
     try:
         while not stop.is_set():
             for runner in runners:

@@ -8,10 +8,11 @@ from pathlib import Path
 import click
 
 from cli.commands.common import seeker_argument, session
-from cli.output import emit_json, table
+from cli.output import emit_json, short_time, table
 from cli.session import parse_seeker_id
-from cli.views import account_view, history_entry_view, iso
+from cli.views import account_view, history_entry_view, iso, term
 from domain.errors import BadValue
+from domain.i18n import NC_, _, language, pgettext
 from domain.timerules import utcnow
 
 
@@ -32,10 +33,20 @@ def find(email: str) -> None:
         emit_json({"accounts": accounts})
         return
     if not accounts:
-        click.echo("no account with that email")
+        click.echo(_("no account with that email"))
         return
-    rows = [[a["id"], a["policy"], a["status"]] for a in accounts]
-    click.echo(table(rows, ["id", "policy", "status"]))
+    rows = [
+        [a["id"], term("policy", a["policy"]), term("account state", a["status"])]
+        for a in accounts
+    ]
+    click.echo(table(rows, [pgettext("list column", c) for c in FIND_HEADER]))
+
+
+FIND_HEADER = (
+    NC_("list column", "id"),
+    NC_("list column", "policy"),
+    NC_("list column", "status"),
+)
 
 
 @click.command(name="export-data")
@@ -74,18 +85,28 @@ def export_data(seeker: str, output: Path | None) -> None:
         try:
             output.write_text(text + "\n", encoding="utf-8")
         except OSError as error:
-            raise BadValue(f"cannot write {output}: {error.strerror}") from None
+            raise BadValue(
+                _("cannot write {path}: {reason}").format(
+                    path=output, reason=error.strerror
+                )
+            ) from None
     else:
         click.echo(text)
     if erased:
         when = iso(account.purged_at, zone)
+        if when is not None and language() == "ja":
+            when = short_time(when)
         click.echo(
-            f"personal data erased on {when} ({account.purge_reason}); "
-            "the export holds only the history's non-personal skeleton",
+            _(
+                "personal data erased on {when} ({reason}); "
+                "the export holds only the history's non-personal skeleton"
+            ).format(
+                when=when, reason=term("recorded purge reason", account.purge_reason)
+            ),
             err=True,
         )
     elif output is not None:
-        click.echo(f"wrote {output}", err=True)
+        click.echo(_("wrote {path}").format(path=output), err=True)
 
 
 COMMANDS = [find, export_data]

@@ -10,11 +10,29 @@ from zoneinfo import ZoneInfo
 import click
 
 from cli.commands.common import seeker_argument, session
-from cli.output import emit_account, emit_json, short_time, table
+from cli.output import (
+    cell_width,
+    commands_text,
+    emit_account,
+    emit_json,
+    joined,
+    pad,
+    short_time,
+    table,
+    yes_no,
+)
 from cli.params import VERBATIM
 from cli.session import parse_seeker_id
-from cli.views import actor_text, details_text, history_entry_view, policy_view
+from cli.views import (
+    actor_text,
+    details_text,
+    history_entry_view,
+    policy_view,
+    term,
+)
+from domain.dates_for_people import counted
 from domain.errors import SeekerNotFound
+from domain.i18n import NC_, _, pgettext
 from domain.policy import PRESETS
 from domain.rules import account_rules, application_rules
 
@@ -39,8 +57,12 @@ def show(seeker: str, as_of: str | None, known_at: str | None) -> None:
     ledger = run.ledger()
     account = run.call(ledger.seeker_as_of, seeker_id, as_of=as_of, known_at=known_at)
     if account is None:
-        raise SeekerNotFound(f"{seeker_id} (nothing recorded by then)")
+        raise SeekerNotFound(_not_by_then(seeker_id))
     emit_account(account, as_json=run.json)
+
+
+def _not_by_then(seeker_id: UUID) -> str:
+    return _("{id} (nothing recorded by then)").format(id=seeker_id)
 
 
 @click.command()
@@ -71,7 +93,7 @@ def history(
     run = session()
     output_format = (output_format or ("json" if run.json else "text")).lower()
     if output is not None and output_format != "html":
-        raise click.UsageError("--output goes with --format html only")
+        raise click.UsageError(_("--output goes with --format html only"))
     target = _html_target(output) if output_format == "html" else None
     from projections.queries import account_timezone, audit_history
 
@@ -87,7 +109,7 @@ def history(
         known_at=known_at,
     )
     if not entries:
-        raise SeekerNotFound(f"{seeker_id} (nothing recorded by then)")
+        raise SeekerNotFound(_not_by_then(seeker_id))
     tz = ZoneInfo(timezone)
     logins = run.config.kind == "postgresql"
     views = [history_entry_view(entry, tz, database_logins=logins) for entry in entries]
@@ -103,16 +125,30 @@ def history(
             short_time(v["occurred_at"]) + (" *" if v["backdated"] else ""),
             short_time(v["recorded_at"]),
             actor_text(v),
-            v["type"],
-            f"{v['from_state'] or '-'} → {v['to_state']}",
+            term("event", v["type"]),
+            f"{term('account state', v['from_state'])} → "
+            f"{term('account state', v['to_state'])}",
             details_text(v),
         ]
         for v in views
     ]
-    click.echo(f"History of seeker {seeker_id} (times in {timezone}; * backdated)")
     click.echo(
-        table(rows, ["v", "occurred", "recorded", "actor", "event", "state", "details"])
+        _("History of seeker {id} (times in {timezone}; * backdated)").format(
+            id=seeker_id, timezone=timezone
+        )
     )
+    click.echo(table(rows, [pgettext("history column", c) for c in HISTORY_HEADER]))
+
+
+HISTORY_HEADER = (
+    NC_("history column", "v"),
+    NC_("history column", "occurred"),
+    NC_("history column", "recorded"),
+    NC_("history column", "actor"),
+    NC_("history column", "event"),
+    NC_("history column", "state"),
+    NC_("history column", "details"),
+)
 
 
 def _html_target(output: str | None) -> Path | None:
@@ -141,7 +177,7 @@ def _timeline(
         run.ledger().seeker_as_of, seeker_id, as_of=as_of, known_at=known_at
     )
     if account is None:
-        raise SeekerNotFound(f"{seeker_id} (nothing recorded by then)")
+        raise SeekerNotFound(_not_by_then(seeker_id))
     zone = ZoneInfo(timezone)
     cuts = [parse_instant(t, zone) for t in (as_of, known_at) if t is not None]
     page = timeline_page.build(
@@ -195,7 +231,7 @@ def policies(
         _diagram(diagram_format.lower(), policy, output)
         return
     if policy is not None or output is not None:
-        raise click.UsageError("--policy and --output go with --diagram only")
+        raise click.UsageError(_("--policy and --output go with --diagram only"))
     run = session()
     rules = account_rules()
     lifecycle = {state: rules.allowed(state) for state in rules.states}
@@ -212,17 +248,34 @@ def policies(
         return
     keys = list(policy_view(next(iter(PRESETS.values()))))
     rows = [
-        [key, *(_rule_text(policy_view(p)[key]) for p in PRESETS.values())]
+        [
+            term("rule", key),
+            *(_rule_text(key, policy_view(p)[key]) for p in PRESETS.values()),
+        ]
         for key in keys
         if key != "name"
     ]
-    click.echo(table(rows, ["rule", *PRESETS]))
-    click.echo("\nAccount lifecycle (state: commands allowed, before policy guards)")
+    header = [
+        pgettext("policies column", "rule"),
+        *(term("policy", name) for name in PRESETS),
+    ]
+    click.echo(table(rows, header))
+    click.echo(
+        "\n" + _("Account lifecycle (state: commands allowed, before policy guards)")
+    )
+    _lifecycle_lines("account state", lifecycle)
+    click.echo("\n" + _("Application lifecycle"))
+    _lifecycle_lines("application state", app_lifecycle)
+
+
+def _lifecycle_lines(kind: str, lifecycle: dict[str, list[str]]) -> None:
+    """Each state and the commands allowed in it (as typed; in Japanese with
+    their names), states in one column."""
+    names = {state: term(kind, state) for state in lifecycle}
+    width = max(21, *(cell_width(name) for name in names.values()))
     for state, commands in lifecycle.items():
-        click.echo(f"  {state:<21} {', '.join(commands) or '(final)'}")
-    click.echo("\nApplication lifecycle")
-    for state, commands in app_lifecycle.items():
-        click.echo(f"  {state:<21} {', '.join(commands) or '(final)'}")
+        allowed = commands_text(commands, indent=2 + width + 1) or _("(final)")
+        click.echo(f"  {pad(names[state], width)} {allowed}")
 
 
 def _diagram(diagram_format: str, policy_name: str | None, output: str | None) -> None:
@@ -234,7 +287,7 @@ def _diagram(diagram_format: str, policy_name: str | None, output: str | None) -
     run = session()
     target = _html_target(output)
     if target is None and diagram_format == "png":
-        raise BadValue("--diagram png writes a picture: give --output FILE.png")
+        raise BadValue(_("--diagram png writes a picture: give --output FILE.png"))
     policy = None if policy_name is None else load_policy(policy_name)
     data = diagrams.render(diagram_format, policy)
     if target is None:
@@ -243,14 +296,23 @@ def _diagram(diagram_format: str, policy_name: str | None, output: str | None) -
     diagrams.write(data, target, as_json=run.json)
 
 
-def _rule_text(value: Any) -> str:
+def _rule_text(key: str, value: Any) -> str:
+    """A rule's value under one policy: channels by their names, yes or no,
+    a number with its counter (``30日``, ``5年``, ``2か月`` in Japanese)."""
     if isinstance(value, list):
-        return ", ".join(value) or "-"
+        return joined(term("channel", channel) for channel in value) or "-"
     if value is None:
         return "-"
     if isinstance(value, bool):
-        return "yes" if value else "no"
+        return yes_no(value)
+    counter = RULE_COUNTERS.get(key.rpartition("_")[2])
+    if isinstance(value, int) and counter is not None:
+        return counted(counter, value)
     return str(value)
+
+
+RULE_COUNTERS = {"days": "days", "months": "months", "years": "years"}
+"""The counter of a rule's number, by the last word of the rule's key."""
 
 
 COMMANDS = [show, history, policies]

@@ -12,6 +12,9 @@ file) every row (a script gets the whole listing, as before paging);
 ``--all`` gives every row on a terminal too. When rows are left, the JSON
 document carries ``"next": CURSOR``; a table or CSV says ``next page:
 --after CURSOR`` on stderr, so stdout stays data.
+
+Tables are in the run's language (column names, codes, dates, counters);
+JSON and CSV are data for programs and keep their field names and codes.
 """
 
 from __future__ import annotations
@@ -27,9 +30,12 @@ from typing import Any, TypeVar
 import click
 
 from cli.commands.common import choice, session
-from cli.output import short_time
+from cli.output import cell_width, japanese, pad, short_time, yes_no
 from cli.params import VERBATIM
 from cli.session import Session, storage_errors
+from cli.views import REPORT_COLUMN_KINDS, term
+from domain.dates_for_people import counted
+from domain.i18n import NC_, _, ngettext, pgettext
 from domain.rules import account_rules
 from domain.timerules import utcnow
 from projections.queries import (
@@ -74,7 +80,7 @@ _after = click.option(
 def _page_size(limit: int | None, all_rows: bool) -> int | None:
     """The rows to give: see the paging rule in this module's docstring."""
     if all_rows and limit is not None:
-        raise click.UsageError("--limit and --all go separately")
+        raise click.UsageError(_("--limit and --all go separately"))
     if all_rows or limit is not None:
         return limit
     try:
@@ -156,14 +162,16 @@ def report_command(
     if name == "html":
         if limit is not None or after is not None or all_rows:
             raise click.UsageError(
-                "--limit, --all and --after page the listings, not report html "
-                "(the page holds every aggregate row and the first 200 accounts "
-                "of retention and unreachable)"
+                _(
+                    "--limit, --all and --after page the listings, not report html "
+                    "(the page holds every aggregate row and the first 200 accounts "
+                    "of retention and unreachable)"
+                )
             )
         _html_report(start, end, output_format, output)
         return
     if output is not None:
-        raise click.UsageError("--output goes with report html only")
+        raise click.UsageError(_("--output goes with report html only"))
     size = _page_size(limit, all_rows)
     run = session()
     rows: RowStream = run.call(
@@ -191,17 +199,21 @@ def emit_accounts(accounts: RowStream, output_format: str) -> None:
         cells = (
             [
                 a["id"],
-                a["policy"],
-                a["status"],
+                term("policy", a["policy"]),
+                term("account state", a["status"]),
                 short_time(a["status_since"]),
                 a["open_applications"],
                 a["advisor"] or "",
             ]
             for a in accounts
         )
-        header = ["id", "policy", "status", "since", "open apps", "advisor"]
+        header = [pgettext("list column", column) for column in LIST_HEADER]
         _write_table(cells, header)
-        click.echo(f"{accounts.count} account(s)")
+        click.echo(
+            ngettext("{n} account(s)", "{n} account(s)", accounts.count).format(
+                n=accounts.count
+            )
+        )
     _announce_next(accounts, output_format)
 
 
@@ -214,8 +226,47 @@ def emit_report(name: str, rows: RowStream, output_format: str) -> None:
     elif output_format == "csv":
         _write_csv(header, rows)
     else:
-        _write_table(([_cell(r[h]) for h in header] for r in rows), header)
+        names = [pgettext("report column", column) for column in header]
+        _write_table(([_cell(h, r[h]) for h in header] for r in rows), names)
     _announce_next(rows, output_format)
+
+
+LIST_HEADER = (
+    NC_("list column", "id"),
+    NC_("list column", "policy"),
+    NC_("list column", "status"),
+    NC_("list column", "since"),
+    NC_("list column", "open apps"),
+    NC_("list column", "advisor"),
+)
+"""The columns of ``list``'s table."""
+
+REPORT_HEADER = (
+    NC_("report column", "month"),
+    NC_("report column", "policy"),
+    NC_("report column", "reason"),
+    NC_("report column", "channel"),
+    NC_("report column", "timing"),
+    NC_("report column", "count"),
+    NC_("report column", "mode"),
+    NC_("report column", "avg_days_after_withdrawal"),
+    NC_("report column", "id"),
+    NC_("report column", "status"),
+    NC_("report column", "invalid_since"),
+    NC_("report column", "purge_due_at"),
+    NC_("report column", "unreachable_since"),
+    NC_("report column", "days"),
+    NC_("report column", "attempts"),
+    NC_("report column", "open_applications"),
+    NC_("report column", "last_minute"),
+    NC_("report column", "flagged"),
+)
+"""Every report column, as a report's table heads it (a test checks that
+each column of ``REPORT_COLUMNS`` is here)."""
+
+UNSPECIFIED = NC_("report value", "unspecified")
+"""What the withdrawals report counts under when no reason (or channel) was
+recorded (``projections.accounts``)."""
 
 
 def _batches(items: Iterable[T], size: int = BATCH_SIZE) -> Iterator[list[T]]:
@@ -261,17 +312,18 @@ def _write_table(rows: Iterable[Sequence[Any]], header: Sequence[str]) -> None:
     """A text table written a batch at a time. Column widths are those of
     the header and the rows so far: they only grow, so a long listing stays
     aligned within each batch of rows (a short one is one batch)."""
-    widths = [len(str(h)) for h in header]
+    widths = [cell_width(str(h)) for h in header]
 
     def line(cells: Sequence[str]) -> str:
-        padded = (c.ljust(w) for c, w in zip(cells, widths, strict=True))
+        padded = (pad(c, w) for c, w in zip(cells, widths, strict=True))
         return "  ".join(padded).rstrip()
 
     started = False
     for batch in _batches(rows):
         cells = [["" if c is None else str(c) for c in row] for row in batch]
         widths = [
-            max([w, *(len(row[i]) for row in cells)]) for i, w in enumerate(widths)
+            max([w, *(cell_width(row[i]) for row in cells)])
+            for i, w in enumerate(widths)
         ]
         lines = [] if started else [line(header), line(["-" * w for w in widths])]
         started = True
@@ -284,7 +336,10 @@ def _write_table(rows: Iterable[Sequence[Any]], header: Sequence[str]) -> None:
 def _announce_next(rows: RowStream, output_format: str) -> None:
     """Where the next page starts: in the JSON document, else on stderr."""
     if rows.next_cursor is not None and output_format != "json":
-        click.echo(f"next page: --after {rows.next_cursor}", err=True)
+        click.echo(
+            _("next page: --after {cursor}").format(cursor=rows.next_cursor),
+            err=True,
+        )
 
 
 def _html_report(
@@ -292,7 +347,7 @@ def _html_report(
 ) -> None:
     """``report html``: the same query functions as the other reports, drawn."""
     if output_format is not None:
-        raise click.UsageError("--format does not apply to report html")
+        raise click.UsageError(_("--format does not apply to report html"))
     from cli.files import check_output
     from cli.pages import report_page
     from cli.pages.common import deliver
@@ -318,11 +373,28 @@ def _html_report(
     deliver(page, target, as_json=run.json)
 
 
-def _cell(value: Any) -> Any:
+def _cell(column: str, value: Any) -> Any:
+    """A report's value as its table shows it: yes or no, a time to the
+    minute; in Japanese codes by their names, months and days with their
+    counters (``2026年2月``, ``31日``)."""
+    if value is None:
+        return None
     if isinstance(value, bool):
-        return "yes" if value else "no"
+        return yes_no(value)
     if isinstance(value, str) and len(value) > 19 and value[10] == "T":
         return short_time(value)
+    if not japanese():
+        return value
+    if value == UNSPECIFIED:
+        return pgettext("report value", UNSPECIFIED)
+    if column in REPORT_COLUMN_KINDS:
+        return term(REPORT_COLUMN_KINDS[column], value)
+    if column == "month":
+        from domain.dates_for_people import era_wanted, format_month
+
+        return format_month(value, era=era_wanted())
+    if column in ("days", "avg_days_after_withdrawal"):
+        return counted("days", value)
     return value
 
 

@@ -17,6 +17,7 @@ import click
 from cli.commands.common import session
 from cli.output import emit_json, table
 from domain.errors import BadValue, SeekerNotFound
+from domain.i18n import N_, _, pgettext
 
 _ROLES = ("seekers_operator", "seekers_privacy", "seekers_auditor",
           "seekers_reporter", "seekers_admin")  # fmt: skip
@@ -30,7 +31,7 @@ def _postgres_connection() -> Any:
     run = session()
     if run.config.kind != "postgresql":
         raise BadValue(
-            "roles are PostgreSQL's: a SQLite store is one file for one user"
+            _("roles are PostgreSQL's: a SQLite store is one file for one user")
         )
     run.ledger()
     from adapters.postgres import connect
@@ -48,11 +49,11 @@ def roles(ctx: click.Context) -> None:
 
     run = session()
     if run.config.kind != "postgresql":
-        message = "SQLite store: one file for one user, no roles"
+        message = N_("SQLite store: one file for one user, no roles")
         if run.json:
             emit_json({"installed": False, "note": message})
         else:
-            click.echo(message)
+            click.echo(_(message))
         return
     with _postgres_connection() as connection:
         installed = connection.execute(
@@ -72,15 +73,22 @@ def roles(ctx: click.Context) -> None:
         return
     if not installed:
         click.echo(
-            "single-login mode: no roles installed on this store; its owner "
-            "runs every command ('seekers roles install' as the owner sets them up)"
+            _(
+                "single-login mode: no roles installed on this store; its owner "
+                "runs every command ('seekers roles install' as the owner sets "
+                "them up)"
+            )
         )
     rows = [
         [command, *("x" if group in may else "" for group in GROUPS)]
         for command, may in MAY.items()
     ]
-    click.echo(table(rows, ["command", *(g.removeprefix("seekers_") for g in GROUPS)]))
-    click.echo("(the store's owner may run every command)")
+    header = [
+        pgettext("roles column", "command"),
+        *(g.removeprefix("seekers_") for g in GROUPS),  # role names, as in SQL
+    ]
+    click.echo(table(rows, header))
+    click.echo(_("(the store's owner may run every command)"))
     for group in GROUPS:
         click.echo(f"{group}: {', '.join(members[group]) or '-'}")
 
@@ -94,8 +102,10 @@ def install() -> None:
         for statement in install_statements():
             connection.execute(statement)
     _done(
-        "roles installed: seekers_operator, seekers_privacy, seekers_auditor, "
-        "seekers_reporter, seekers_admin; the log is append-only for all"
+        N_(
+            "roles installed: seekers_operator, seekers_privacy, seekers_auditor, "
+            "seekers_reporter, seekers_admin; the log is append-only for all"
+        )
     )
 
 
@@ -107,17 +117,21 @@ def _membership(role: str, login: str, member: bool) -> None:
             "SELECT 1 FROM pg_roles WHERE rolname = %s", (login,)
         ).fetchone()
         if not exists:
-            raise SeekerNotFound(f"login {login!r} (no such database role)")
+            raise SeekerNotFound(
+                _("login {login} (no such database role)").format(login=repr(login))
+            )
         try:
             connection.execute(
                 "SELECT seekers_set_membership(%s, %s, %s)", (role, login, member)
             )
         except psycopg.errors.UndefinedFunction:
             raise BadValue(
-                "roles are not installed on this store ('seekers roles install')"
+                _("roles are not installed on this store ('seekers roles install')")
             ) from None
-    done = f"granted {role} to {login}" if member else f"revoked {role} from {login}"
-    _done(done)
+    done = (
+        N_("granted {role} to {login}") if member else N_("revoked {role} from {login}")
+    )
+    _done(done, role=role, login=login)
 
 
 @roles.command()
@@ -136,11 +150,13 @@ def revoke(role: str, login: str) -> None:
     _membership(role, login, False)
 
 
-def _done(message: str) -> None:
+def _done(message: str, **fields: str) -> None:
+    """Say what was done: in the chosen language to people, in English (the
+    message as marked) to ``--json``, whose output never changes with it."""
     if session().json:
-        emit_json({"done": message})
+        emit_json({"done": message.format(**fields)})
     else:
-        click.echo(message)
+        click.echo(_(message).format(**fields))
 
 
 @click.command()
@@ -149,7 +165,7 @@ def migrate() -> None:
     run = session()
     run.migrating = True
     run.ledger(create=True)
-    _done(f"schema of {run.config.safe_url} is ready")
+    _done(N_("schema of {url} is ready"), url=run.config.safe_url)
 
 
 COMMANDS = [roles, migrate]

@@ -13,6 +13,7 @@ from cli.commands.common import (
 )
 from cli.output import emit_outcome
 from cli.session import parse_seeker_id
+from domain.i18n import _
 from domain.policy import CHANNELS, WITHDRAWAL_REASONS
 from domain.seeker import PURGE_REASONS
 from domain.timerules import parse_date
@@ -57,7 +58,11 @@ def request_withdrawal(
         outcome,
         as_json=run.json,
         extra={"suggested_alternatives": advice} if advice else None,
-        notes=[f"suggest instead: {item}" for item in advice],
+        # The advice is the policy's English (the JSON keeps it as is); the
+        # catalog has each sentence in Japanese.
+        notes=[
+            _("suggest instead: {advice}").format(advice=_(item)) for item in advice
+        ],
     )
 
 

@@ -23,6 +23,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from domain.i18n import _, language
+
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
@@ -31,6 +33,15 @@ FONTS = ["DejaVu Sans", "Noto Sans CJK JP", "Noto Sans", "sans-serif"]
 """DejaVu Sans ships with matplotlib (so layout is measured the same
 everywhere); Noto Sans CJK JP covers Japanese where it is installed, and the
 browser falls back through the same list."""
+
+JAPANESE_FONT = "Noto Sans CJK JP"
+JAPANESE_FONT_FILES = (
+    "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
+    "/usr/share/fonts/opentype/noto/NotoSansCJK-Bold.ttc",
+)
+"""Debian's ``fonts-noto-cjk`` (``make fonts`` installs it): matplotlib
+measures Japanese labels with it. Its font list is cached on first use, so
+a font installed after that is added by file here."""
 
 INK = "#1f2933"
 MUTED = "#5f6b7a"
@@ -78,7 +89,28 @@ def _matplotlib() -> Any:
 
     logging.getLogger("matplotlib.font_manager").setLevel(logging.ERROR)
     warnings.filterwarnings("ignore", message=r"Glyph \d+ .*missing from font")
+    if language() == "ja":
+        _japanese_font()
     return matplotlib
+
+
+def _japanese_font() -> None:
+    """Make sure matplotlib knows the Japanese font, so labels in Japanese are
+    measured (and laid out) with the glyphs the browser will draw: its font
+    cache, built the first time matplotlib ran, may predate the font."""
+    from matplotlib import font_manager
+
+    try:
+        font_manager.findfont(
+            font_manager.FontProperties(family=JAPANESE_FONT),
+            fallback_to_default=False,
+        )
+    except ValueError:
+        for path in JAPANESE_FONT_FILES:
+            try:
+                font_manager.fontManager.addfont(path)
+            except (OSError, RuntimeError):
+                continue
 
 
 def _figure(height: float) -> Figure:
@@ -247,7 +279,7 @@ def bars(
     overall: float | None = None,
     mark: str | None = None,
     mark_label: str = "",
-    empty: str = "No data for this period",
+    empty: str = "",
 ) -> str:
     """Stacked bars, one per category, one segment per series.
 
@@ -257,7 +289,7 @@ def bars(
     this month); ``totals`` writes each bar's total at its end.
     """
     if not categories or not any(any(s.values) for s in series):
-        return empty_chart(key, empty)
+        return empty_chart(key, empty or _("No data for this period"))
     with _matplotlib().rc_context(_style(key)):
         height = max(1.6, 0.42 * len(categories) + 0.9) if horizontal else 3.3
         figure = _figure(height)
@@ -328,7 +360,9 @@ def bars(
                     overall, color=share.colour, linestyle=":", linewidth=1
                 )
                 handles.append(level)
-                labels.append(f"overall share {overall:.1f}%")
+                labels.append(
+                    _("overall share {share}").format(share=f"{overall:.1f}%")
+                )
             twin.set_ylim(0, 105)
             twin.set_ylabel(share_label)
             twin.spines["right"].set_visible(True)
@@ -361,12 +395,12 @@ def lines(
     *,
     label: str,
     value_label: str,
-    empty: str = "No data for this period",
+    empty: str = "",
 ) -> str:
     """One line per series over the categories; a month without a value
     breaks the line (a line never bridges months with nothing in them)."""
     if not categories or not any(v is not None for item in series for v in item.values):
-        return empty_chart(key, empty)
+        return empty_chart(key, empty or _("No data for this period"))
     with _matplotlib().rc_context(_style(key)):
         figure = _figure(2.8)
         axes = figure.add_subplot()

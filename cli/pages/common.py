@@ -16,8 +16,12 @@ from typing import Any
 
 import click
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup
 
 from cli.files import write_output
+from domain.dates_for_people import era_wanted, format_instant, format_iso, format_month
+from domain.glossary import label, policy_name
+from domain.i18n import _, language, ngettext, pgettext
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 
@@ -63,7 +67,7 @@ def colour_for(key: str, order: tuple[str, ...] | list[str]) -> str:
 def number(value: Any) -> str:
     """A figure as a person reads it: thousands separated, booleans in words."""
     if isinstance(value, bool):
-        return "yes" if value else "no"
+        return _("yes") if value else _("no")
     if isinstance(value, int):
         return f"{value:,}"
     if isinstance(value, float):
@@ -75,7 +79,15 @@ def moment(value: str | None) -> str:
     """``2025-01-15T09:30:00.123+09:00`` → ``2025-01-15 09:30``."""
     if not value:
         return "—"
-    return value[:16].replace("T", " ")
+    if language() != "ja":
+        return value[:16].replace("T", " ")
+    return format_iso(value, era=era_wanted())
+
+
+def month(value: str) -> str:
+    """``2025-03`` (a month on an axis or in a table) as people write it:
+    unchanged in English, ``2025年3月`` in Japanese."""
+    return format_month(value, era=era_wanted())
 
 
 def local_now(now: datetime, zone_names: list[str]) -> str:
@@ -83,7 +95,16 @@ def local_now(now: datetime, zone_names: list[str]) -> str:
     from zoneinfo import ZoneInfo
 
     zone = zone_names[0] if len(zone_names) == 1 else "UTC"
+    if language() == "ja":
+        return f"{format_instant(now, zone, era=era_wanted())} {zone}"
     return now.astimezone(ZoneInfo(zone)).strftime("%Y-%m-%d %H:%M ") + zone
+
+
+def _markup(message: str) -> Markup:
+    """``_`` in a template: the translation is our own text, as the
+    template's literal text was (an apostrophe stays one); fields given to
+    its ``format`` are escaped (``Markup.format``)."""
+    return Markup(_(message))
 
 
 @cache
@@ -100,6 +121,15 @@ def environment() -> Environment:
     )
     env.filters["number"] = number
     env.filters["moment"] = moment
+    env.filters["month"] = month
+    env.globals.update(
+        _=_markup,
+        ngettext=ngettext,
+        pgettext=pgettext,
+        label=label,
+        policy_name=policy_name,
+        language=language,
+    )
     return env
 
 

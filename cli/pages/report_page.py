@@ -16,12 +16,16 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from cli.pages import charts
-from cli.pages.common import STATUS_COLOURS, colour_for, local_now, render
+from cli.pages.common import STATUS_COLOURS, colour_for, local_now, month, render
+from cli.views import REPORT_COLUMN_KINDS
+from domain.dates_for_people import accounts, era_wanted, format_date
+from domain.glossary import label, policy_name
 from domain.guards import WITHDRAWAL_TIMINGS
+from domain.i18n import N_, NC_, _, language, ngettext, pgettext
 from domain.policy import WITHDRAWAL_REASONS
 from projections.queries import REPORT_COLUMNS, REPORTS, report
 from projections.reader import Readable
@@ -36,36 +40,39 @@ REASONS = (*WITHDRAWAL_REASONS, "(none)")
 TIMINGS = WITHDRAWAL_TIMINGS
 MODES = ("self_service", "assisted")
 DAY_BUCKETS: tuple[tuple[str, int, int | None], ...] = (
-    ("0–7 days", 0, 7),
-    ("8–14 days", 8, 14),
-    ("15–30 days", 15, 30),
-    ("31–90 days", 31, 90),
-    ("91–365 days", 91, 365),
-    ("over a year", 366, None),
+    (N_("0–7 days"), 0, 7),
+    (N_("8–14 days"), 8, 14),
+    (N_("15–30 days"), 15, 30),
+    (N_("31–90 days"), 31, 90),
+    (N_("91–365 days"), 91, 365),
+    (N_("over a year"), 366, None),
 )
 """Days since an account was marked unreachable; the presets' grace is 30
 days, so everything from the fourth bucket on is past it."""
 
 COLUMN_TITLES = {
-    "policy": "Policy",
-    "status": "Status",
-    "count": "Count",
-    "month": "Month",
-    "reason": "Reason",
-    "channel": "Channel",
-    "timing": "Timing",
-    "mode": "Mode",
-    "avg_days_after_withdrawal": "Avg days after withdrawal",
-    "last_minute": "Last-minute",
-    "flagged": "Flagged",
-    "id": "Account",
-    "invalid_since": "Invalid since",
-    "purge_due_at": "Purge due",
-    "unreachable_since": "Unreachable since",
-    "days": "Days",
-    "attempts": "Attempts",
-    "open_applications": "Open applications",
+    "policy": NC_("report column", "Policy"),
+    "status": NC_("report column", "Status"),
+    "count": NC_("report column", "Count"),
+    "month": NC_("report column", "Month"),
+    "reason": NC_("report column", "Reason"),
+    "channel": NC_("report column", "Channel"),
+    "timing": NC_("report column", "Timing"),
+    "mode": NC_("report column", "Mode"),
+    "avg_days_after_withdrawal": NC_("report column", "Avg days after withdrawal"),
+    "last_minute": NC_("report column", "Last-minute"),
+    "flagged": NC_("report column", "Flagged"),
+    "id": NC_("report column", "Account"),
+    "invalid_since": NC_("report column", "Invalid since"),
+    "purge_due_at": NC_("report column", "Purge due"),
+    "unreachable_since": NC_("report column", "Unreachable since"),
+    "days": NC_("report column", "Days"),
+    "attempts": NC_("report column", "Attempts"),
+    "open_applications": NC_("report column", "Open applications"),
 }
+"""Column titles, in the chosen language through ``pgettext("report column",
+…)`` where shown (the CLI's own report tables may word them differently)."""
+
 NUMERIC = frozenset(
     {"count", "avg_days_after_withdrawal", "days", "attempts", "open_applications"}
 )
@@ -91,6 +98,25 @@ class Table:
     def truncated(self) -> bool:
         return self.total > len(self.rows)
 
+    @property
+    def cut_note(self) -> str:
+        """The start of the note under a table that shows only its first rows."""
+        shown, total = f"{len(self.rows):,}", f"{self.total:,}"
+        if self.noun == "accounts":
+            text = _("Showing the first {shown} of {total} accounts;")
+        else:
+            text = _("Showing the first {shown} of {total} rows;")
+        return text.format(shown=shown, total=total)
+
+    @property
+    def all_note(self) -> str:
+        """The note under a table that shows every row."""
+        if self.noun == "accounts":
+            text = ngettext("{n} account in all.", "{n} accounts in all.", self.total)
+        else:
+            text = ngettext("{n} row in all.", "{n} rows in all.", self.total)
+        return text.format(n=f"{self.total:,}")
+
 
 @dataclass(frozen=True)
 class Chart:
@@ -114,6 +140,36 @@ class Headline:
     label: str
     value: str
     note: str
+
+
+def term(kind: str, key: str) -> str:
+    """A code as the page names it: in English as the page always has
+    (underscores as spaces), in Japanese through the glossary."""
+    if language() != "ja":
+        return key.replace("_", " ")
+    if key == "(none)":
+        return _("(none)")
+    if key == "unspecified":  # no reason or channel recorded (projections.accounts)
+        return pgettext("report value", "unspecified")
+    if kind == "policy":
+        return policy_name(key)
+    return label(kind, key)
+
+
+def cell(key: str, value: Any) -> Any:
+    """A text cell as people read it: the value itself in English (what the
+    JSON says), the code's Japanese name in Japanese."""
+    if language() != "ja" or not isinstance(value, str):
+        return value
+    if key == "month":
+        return month(value)
+    kind = REPORT_COLUMN_KINDS.get(key)
+    return value if kind is None else term(kind, value)
+
+
+def months_shown(months: Sequence[str]) -> list[str]:
+    """Month categories as an axis shows them."""
+    return [month(m) for m in months]
 
 
 def collect(
@@ -165,11 +221,12 @@ def _series(
     keys: Sequence[str],
     *,
     colours: Sequence[str],
+    kind: str,
     labels: Mapping[str, str] | None = None,
 ) -> list[charts.Series]:
     return [
         charts.Series(
-            label=(labels or {}).get(key, key.replace("_", " ")),
+            label=(labels or {}).get(key) or term(kind, key),
             values=[counts.get((category, key), 0) for category in categories],
             colour=colour_for(key, list(colours)),
         )
@@ -184,7 +241,9 @@ def _table(
     columns = [
         Column(
             key=key,
-            title=COLUMN_TITLES.get(key, key),
+            title=pgettext("report column", COLUMN_TITLES[key])
+            if key in COLUMN_TITLES
+            else key,
             kind="number"
             if key in NUMERIC
             else "time"
@@ -198,9 +257,18 @@ def _table(
     return Table(report=name, columns=columns, rows=shown, total=len(rows), noun=noun)
 
 
-def _count(number: int, noun: str) -> str:
-    """``1 account``, ``2 accounts``."""
-    return f"{number:,} {noun}" if number == 1 else f"{number:,} {noun}s"
+def _withdrawals(n: int) -> str:
+    return ngettext("{n} withdrawal", "{n} withdrawals", n).format(n=f"{n:,}")
+
+
+def _withdrawn_accounts(n: int) -> str:
+    return ngettext("{n} withdrawn account", "{n} withdrawn accounts", n).format(
+        n=f"{n:,}"
+    )
+
+
+def _interviews(n: int) -> str:
+    return ngettext("{n} interview", "{n} interviews", n).format(n=f"{n:,}")
 
 
 def _percent(part: float, whole: float) -> str:
@@ -213,28 +281,32 @@ def _status_section(rows: list[dict[str, Any]]) -> Section:
     counts = {(r["policy"], r["status"]): r["count"] for r in rows}
     svg = charts.bars(
         "status",
-        policies,
-        _series(counts, policies, statuses, colours=statuses),
-        label="Accounts by status per policy",
-        value_label="accounts",
+        [term("policy", p) if language() == "ja" else p for p in policies],
+        _series(counts, policies, statuses, colours=statuses, kind="account state"),
+        label=_("Accounts by status per policy"),
+        value_label=_("accounts"),
         horizontal=True,
         totals=True,
-        empty="No accounts in the ledger",
+        empty=_("No accounts in the ledger"),
     )
     total = sum(r["count"] for r in rows)
     facts = [
-        f"{p}: {_count(sum(r['count'] for r in rows if r['policy'] == p), 'account')}"
+        _("{policy}: {count}").format(
+            policy=policy_name(p),
+            count=accounts(sum(r["count"] for r in rows if r["policy"] == p)),
+        )
         for p in policies
     ]
     return Section(
         report="status",
-        title="Accounts by status",
-        intro="Every account by its current status, per policy. A status is a "
-        f"present fact, so this section ignores the period; {_count(total, 'account')}"
-        " in all.",
-        charts=[Chart("Accounts by status, per policy", svg)],
+        title=_("Accounts by status"),
+        intro=_(
+            "Every account by its current status, per policy. A status is a "
+            "present fact, so this section ignores the period; {accounts} in all."
+        ).format(accounts=accounts(total)),
+        charts=[Chart(_("Accounts by status, per policy"), svg)],
         table=_table("status", rows, noun="rows", limit=None),
-        table_title="Accounts per policy and status",
+        table_title=_("Accounts per policy and status"),
         facts=facts,
     )
 
@@ -248,48 +320,66 @@ def _withdrawals_section(
     for r in rows:
         by_reason[(r["month"], r["reason"] or "(none)")] += r["count"]
         by_timing[(r["month"], r["timing"] or "(none)")] += r["count"]
-    reasons = _order((k for _, k in by_reason), REASONS)
-    timings = _order((k for _, k in by_timing), TIMINGS)
+    reasons = _order((k for _month, k in by_reason), REASONS)
+    timings = _order((k for _month, k in by_timing), TIMINGS)
     total = sum(r["count"] for r in rows)
     top = Counter[str]()
-    for (_, reason), count in by_reason.items():
+    for (_month, reason), count in by_reason.items():
         top[reason] += count
     facts = [
-        f"{reason.replace('_', ' ')}: {count:,} ({_percent(count, total)})"
+        _("{reason}: {count} ({share})").format(
+            reason=term("withdrawal reason", reason),
+            count=f"{count:,}",
+            share=_percent(count, total),
+        )
         for reason, count in top.most_common()
     ]
     return Section(
         report="withdrawals",
-        title="Withdrawals per month",
-        intro=f"{_count(total, 'withdrawal')} completed in the period, by the month of "
-        "the withdrawal in the policy's time zone: why the seekers left, and "
-        "how far their selections had gone.",
+        title=_("Withdrawals per month"),
+        intro=_(
+            "{withdrawals} completed in the period, by the month of "
+            "the withdrawal in the policy's time zone: why the seekers left, and "
+            "how far their selections had gone."
+        ).format(withdrawals=_withdrawals(total)),
         charts=[
             Chart(
-                "By reason",
+                _("By reason"),
                 charts.bars(
                     "withdrawals-reason",
-                    months,
-                    _series(by_reason, months, reasons, colours=REASONS),
-                    label="Withdrawals per month by reason",
-                    value_label="withdrawals",
-                    empty="No withdrawals in this period",
+                    months_shown(months),
+                    _series(
+                        by_reason,
+                        months,
+                        reasons,
+                        colours=REASONS,
+                        kind="withdrawal reason",
+                    ),
+                    label=_("Withdrawals per month by reason"),
+                    value_label=_("withdrawals"),
+                    empty=_("No withdrawals in this period"),
                 ),
             ),
             Chart(
-                "By timing in the selection",
+                _("By timing in the selection"),
                 charts.bars(
                     "withdrawals-timing",
-                    months,
-                    _series(by_timing, months, timings, colours=TIMINGS),
-                    label="Withdrawals per month by timing",
-                    value_label="withdrawals",
-                    empty="No withdrawals in this period",
+                    months_shown(months),
+                    _series(
+                        by_timing,
+                        months,
+                        timings,
+                        colours=TIMINGS,
+                        kind="withdrawal timing",
+                    ),
+                    label=_("Withdrawals per month by timing"),
+                    value_label=_("withdrawals"),
+                    empty=_("No withdrawals in this period"),
                 ),
             ),
         ],
         table=_table("withdrawals", rows, noun="rows", limit=None),
-        table_title="Withdrawals per month, policy, reason, channel and timing",
+        table_title=_("Withdrawals per month, policy, reason, channel and timing"),
         facts=facts,
     )
 
@@ -301,16 +391,19 @@ def _reinstatements_section(
     by_mode: Counter[tuple[str, str]] = Counter()
     for r in rows:
         by_mode[(r["month"], r["mode"])] += r["count"]
-    modes = _order((k for _, k in by_mode), MODES)
+    modes = _order((k for _month, k in by_mode), MODES)
     lines_by: dict[str, dict[str, float]] = defaultdict(dict)
+    line_labels: dict[str, str] = {}
     for r in rows:
-        lines_by[f"{r['policy']} · {r['mode'].replace('_', ' ')}"][r["month"]] = r[
-            "avg_days_after_withdrawal"
-        ]
+        key = f"{r['policy']} · {r['mode'].replace('_', ' ')}"
+        lines_by[key][r["month"]] = r["avg_days_after_withdrawal"]
+        line_labels[key] = (
+            f"{term('policy', r['policy'])} · {term('reinstatement mode', r['mode'])}"
+        )
     line_keys = sorted(lines_by)
     day_series = [
         charts.Series(
-            label=key,
+            label=line_labels[key],
             values=[lines_by[key].get(m) for m in months],
             colour=colour_for(key, line_keys),
         )
@@ -319,45 +412,55 @@ def _reinstatements_section(
     self_count = sum(r["count"] for r in rows if r["mode"] == "self_service")
     assisted = sum(r["count"] for r in rows if r["mode"] == "assisted")
     total = self_count + assisted
+    english = language() != "ja"
     return Section(
         report="reinstatements",
-        title="Reinstatements",
-        intro=f"{_count(total, 'withdrawn account')} brought back in the period: "
-        f"by the seeker themselves ({self_count:,}, {_percent(self_count, total)}) or "
-        f"by staff ({assisted:,}, {_percent(assisted, total)}), and how many "
-        "days after the withdrawal.",
+        title=_("Reinstatements"),
+        intro=_(
+            "{accounts} brought back in the period: "
+            "by the seeker themselves ({self_count}, {self_share}) or "
+            "by staff ({assisted}, {assisted_share}), and how many "
+            "days after the withdrawal."
+        ).format(
+            accounts=_withdrawn_accounts(total),
+            self_count=f"{self_count:,}",
+            self_share=_percent(self_count, total),
+            assisted=f"{assisted:,}",
+            assisted_share=_percent(assisted, total),
+        ),
         charts=[
             Chart(
-                "Self-service and assisted, per month",
+                _("Self-service and assisted, per month"),
                 charts.bars(
                     "reinstatements-mode",
-                    months,
+                    months_shown(months),
                     _series(
                         by_mode,
                         months,
                         modes,
                         colours=MODES,
-                        labels={"self_service": "self-service", "assisted": "assisted"},
+                        kind="reinstatement mode",
+                        labels={"self_service": "self-service"} if english else None,
                     ),
-                    label="Reinstatements per month, self-service and assisted",
-                    value_label="reinstatements",
-                    empty="No reinstatements in this period",
+                    label=_("Reinstatements per month, self-service and assisted"),
+                    value_label=_("reinstatements"),
+                    empty=_("No reinstatements in this period"),
                 ),
             ),
             Chart(
-                "Average days after the withdrawal",
+                _("Average days after the withdrawal"),
                 charts.lines(
                     "reinstatements-days",
-                    months,
+                    months_shown(months),
                     day_series,
-                    label="Average days between withdrawal and reinstatement",
-                    value_label="days",
-                    empty="No reinstatements in this period",
+                    label=_("Average days between withdrawal and reinstatement"),
+                    value_label=_("days"),
+                    empty=_("No reinstatements in this period"),
                 ),
             ),
         ],
         table=_table("reinstatements", rows, noun="rows", limit=None),
-        table_title="Reinstatements per month, policy and mode",
+        table_title=_("Reinstatements per month, policy and mode"),
     )
 
 
@@ -383,9 +486,9 @@ def _declines_section(
     keys = ("flagged", "last_minute", "notice")
     colours = {"flagged": "#b71c1c", "last_minute": "#f18f01", "notice": "#90a4ae"}
     labels = {
-        "flagged": "last-minute by email (flagged)",
-        "last_minute": "last-minute, other channels",
-        "notice": "24 hours' notice or more",
+        "flagged": _("last-minute by email (flagged)"),
+        "last_minute": _("last-minute, other channels"),
+        "notice": _("24 hours' notice or more"),
     }
     series = [
         charts.Series(
@@ -396,7 +499,7 @@ def _declines_section(
         for k in keys
     ]
     share = charts.Series(
-        label="last-minute share (right axis)",
+        label=_("last-minute share (right axis)"),
         values=[
             100
             * (kinds.get((m, "flagged"), 0) + kinds.get((m, "last_minute"), 0))
@@ -409,28 +512,35 @@ def _declines_section(
     )
     return Section(
         report="declines",
-        title="Declined interviews",
-        intro=f"{_count(total, 'interview')} declined in the period; {last_minute:,} "
-        f"({_percent(last_minute, total)}) with less than 24 hours' notice, "
-        f"{flagged:,} of them by email, the case reports flag.",
+        title=_("Declined interviews"),
+        intro=_(
+            "{interviews} declined in the period; {last_minute} "
+            "({share}) with less than 24 hours' notice, "
+            "{flagged} of them by email, the case reports flag."
+        ).format(
+            interviews=_interviews(total),
+            last_minute=f"{last_minute:,}",
+            share=_percent(last_minute, total),
+            flagged=f"{flagged:,}",
+        ),
         charts=[
             Chart(
-                "Per month, with the last-minute share",
+                _("Per month, with the last-minute share"),
                 charts.bars(
                     "declines",
-                    months,
+                    months_shown(months),
                     series,
-                    label="Declined interviews per month and last-minute share",
-                    value_label="declines",
+                    label=_("Declined interviews per month and last-minute share"),
+                    value_label=_("declines"),
                     share=share,
-                    share_label="last-minute share (%)",
+                    share_label=_("last-minute share (%)"),
                     overall=100 * last_minute / total if total else None,
-                    empty="No declined interviews in this period",
+                    empty=_("No declined interviews in this period"),
                 ),
             )
         ],
         table=_table("declines", rows, noun="rows", limit=None),
-        table_title="Declines per month, policy, channel and notice",
+        table_title=_("Declines per month, policy, channel and notice"),
     )
 
 
@@ -441,7 +551,7 @@ def _retention_section(
     for r in rows:
         due[(r["purge_due_at"][:7], r["policy"])] += 1
     months = month_axis((m for m, _ in due), start, end)
-    policies = sorted({p for _, p in due})
+    policies = sorted({p for _month, p in due})
     overdue = 0
     this_month = None
     if rows:
@@ -455,35 +565,42 @@ def _retention_section(
         )
     return Section(
         report="retention",
-        title="Retention queue: purges due per month",
-        intro=f"{_count(len(rows), 'account')} will have personal data erased when "
-        f"retention ends; {overdue:,} {'is' if overdue == 1 else 'are'} due already "
-        "and go at the next sweep. Months are those of the purge date in the "
-        "policy's time zone.",
+        title=_("Retention queue: purges due per month"),
+        intro=ngettext(
+            "{accounts} will have personal data erased when "
+            "retention ends; {overdue} is due already "
+            "and go at the next sweep. Months are those of the purge date in the "
+            "policy's time zone.",
+            "{accounts} will have personal data erased when "
+            "retention ends; {overdue} are due already "
+            "and go at the next sweep. Months are those of the purge date in the "
+            "policy's time zone.",
+            overdue,
+        ).format(accounts=accounts(len(rows)), overdue=f"{overdue:,}"),
         charts=[
             Chart(
-                "Purges due per month, per policy",
+                _("Purges due per month, per policy"),
                 charts.bars(
                     "retention",
-                    months,
-                    _series(due, months, policies, colours=policies),
-                    label="Purges due per month",
-                    value_label="accounts",
-                    mark=this_month,
-                    mark_label="this month",
-                    empty="No purge due in this period",
+                    months_shown(months),
+                    _series(due, months, policies, colours=policies, kind="policy"),
+                    label=_("Purges due per month"),
+                    value_label=_("accounts"),
+                    mark=None if this_month is None else month(this_month),
+                    mark_label=_("this month"),
+                    empty=_("No purge due in this period"),
                 ),
             )
         ],
         table=_table("retention", rows, noun="accounts", limit=ROW_LIMIT),
-        table_title="Accounts awaiting purge, soonest first",
+        table_title=_("Accounts awaiting purge, soonest first"),
     )
 
 
 def bucket(days: int) -> str:
-    for label, low, high in DAY_BUCKETS:
+    for name, low, high in DAY_BUCKETS:
         if days >= low and (high is None or days <= high):
-            return label
+            return name
     return DAY_BUCKETS[0][0]
 
 
@@ -491,34 +608,40 @@ def _unreachable_section(rows: list[dict[str, Any]]) -> Section:
     counts: Counter[tuple[str, str]] = Counter()
     for r in rows:
         counts[(bucket(r["days"]), r["policy"])] += 1
-    buckets = [label for label, _, _ in DAY_BUCKETS]
+    buckets = [name for name, _low, _high in DAY_BUCKETS]
     policies = sorted({r["policy"] for r in rows})
     past_grace = sum(1 for r in rows if r["days"] > 30)
     waiting = sum(1 for r in rows if r["open_applications"])
     return Section(
         report="unreachable",
-        title="Unreachable seekers",
-        intro=f"{_count(len(rows), 'account')} marked unreachable today, by days "
-        f"since they were marked; {past_grace:,} more than 30 days ago (past the "
-        f"presets' grace: the sweep lapses them), {waiting:,} with open "
-        "applications companies are waiting on. Not limited by the period: this "
-        "is today's list.",
+        title=_("Unreachable seekers"),
+        intro=_(
+            "{accounts} marked unreachable today, by days "
+            "since they were marked; {past_grace} more than 30 days ago (past the "
+            "presets' grace: the sweep lapses them), {waiting} with open "
+            "applications companies are waiting on. Not limited by the period: this "
+            "is today's list."
+        ).format(
+            accounts=accounts(len(rows)),
+            past_grace=f"{past_grace:,}",
+            waiting=f"{waiting:,}",
+        ),
         charts=[
             Chart(
-                "Accounts by days since marked unreachable",
+                _("Accounts by days since marked unreachable"),
                 charts.bars(
                     "unreachable",
-                    buckets,
-                    _series(counts, buckets, policies, colours=policies),
-                    label="Unreachable accounts by days since marking",
-                    value_label="accounts",
+                    [_(name) for name in buckets],
+                    _series(counts, buckets, policies, colours=policies, kind="policy"),
+                    label=_("Unreachable accounts by days since marking"),
+                    value_label=_("accounts"),
                     totals=True,
-                    empty="No account is unreachable",
+                    empty=_("No account is unreachable"),
                 ),
             )
         ],
         table=_table("unreachable", rows, noun="accounts", limit=ROW_LIMIT),
-        table_title="Unreachable accounts, longest first",
+        table_title=_("Unreachable accounts, longest first"),
     )
 
 
@@ -537,21 +660,40 @@ def _figures(rows: Mapping[str, list[dict[str, Any]]], now: datetime) -> list[He
     )
     unreachable = len(rows["unreachable"])
     return [
-        Headline("Accounts", f"{accounts:,}", f"{active:,} active"),
-        Headline("Withdrawals", f"{withdrawals:,}", "in the period"),
         Headline(
-            "Reinstatements",
+            _("Accounts"), f"{accounts:,}", _("{n} active").format(n=f"{active:,}")
+        ),
+        Headline(_("Withdrawals"), f"{withdrawals:,}", _("in the period")),
+        Headline(
+            _("Reinstatements"),
             f"{reinstated:,}",
-            f"{_percent(reinstated, withdrawals)} of withdrawals",
+            _("{share} of withdrawals").format(share=_percent(reinstated, withdrawals)),
         ),
         Headline(
-            "Last-minute declines",
+            _("Last-minute declines"),
             _percent(last_minute, declines),
-            f"{last_minute:,} of {declines:,} declines",
+            _("{last_minute} of {declines} declines").format(
+                last_minute=f"{last_minute:,}", declines=f"{declines:,}"
+            ),
         ),
-        Headline("Purges due", f"{len(rows['retention']):,}", f"{overdue:,} overdue"),
-        Headline("Unreachable", f"{unreachable:,}", "accounts today"),
+        Headline(
+            _("Purges due"),
+            f"{len(rows['retention']):,}",
+            _("{n} overdue").format(n=f"{overdue:,}"),
+        ),
+        Headline(_("Unreachable"), f"{unreachable:,}", _("accounts today")),
     ]
+
+
+def _day(value: str) -> str:
+    """A ``--from``/``--to`` bound as given; in Japanese, a plain date as
+    people write it (``2026年2月2日``)."""
+    if language() != "ja":
+        return value
+    try:
+        return format_date(date.fromisoformat(value), era=era_wanted())
+    except ValueError:
+        return value
 
 
 def build(
@@ -573,16 +715,16 @@ def build(
         lambda: _unreachable_section(rows["unreachable"]),
     ]
     if start and end:
-        period = f"{start} to {end}"
+        period = _("{start} to {end}").format(start=_day(start), end=_day(end))
     elif start:
-        period = f"from {start}"
+        period = _("from {start}").format(start=_day(start))
     elif end:
-        period = f"until {end}"
+        period = _("until {end}").format(end=_day(end))
     else:
-        period = "all dates"
+        period = _("all dates")
     return render(
         "report.html.j2",
-        title="Seeker Ledger — management report",
+        title=_("Seeker Ledger — management report"),
         period=period,
         generated=local_now(now, zone_names),
         zones=", ".join(zone_names) or "Asia/Tokyo",
@@ -590,4 +732,5 @@ def build(
         figures=_figures(rows, now),
         sections=[make() for make in sections],
         row_limit=ROW_LIMIT,
+        cell=cell,
     )

@@ -18,14 +18,18 @@ the purge date. Inputs are the documents ``history --json`` and ``show
 from __future__ import annotations
 
 import math
+import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from cli.pages.common import STATUS_COLOURS, moment, render
+from cli.pages.common import STATUS_COLOURS, moment, month, render
 from cli.views import details_text
+from domain.dates_for_people import era_wanted, format_date, format_iso
+from domain.glossary import label, policy_name
+from domain.i18n import N_, _, language
 
 ERASED = "erased"
 
@@ -41,11 +45,18 @@ BACKDATED_COLOUR = "#f18f01"
 ACTIVITY_COLOUR = "#1f3a5f"
 
 DEADLINES: tuple[tuple[str, str], ...] = (
-    ("registration_lapses_at", "registration lapses"),
-    ("unreachable_lapses_at", "lapses if still unreachable"),
-    ("self_reinstatement_deadline", "self-reinstatement until"),
-    ("purge_due_at", "purge due"),
+    ("registration_lapses_at", N_("registration lapses")),
+    ("unreachable_lapses_at", N_("lapses if still unreachable")),
+    ("self_reinstatement_deadline", N_("self-reinstatement until")),
+    ("purge_due_at", N_("purge due")),
 )
+DEADLINE_LEGEND = {
+    "registration_lapses_at": N_("registration lapses"),
+    "unreachable_lapses_at": N_("unreachable lapses"),
+    "self_reinstatement_deadline": N_("self reinstatement deadline"),
+    "purge_due_at": N_("purge due"),
+}
+"""The legend's name of each deadline line (in English, its key in words)."""
 DEADLINE_COLOURS = {
     "registration_lapses_at": "#c9a227",
     "unreachable_lapses_at": "#ef6c00",
@@ -157,6 +168,28 @@ class Row:
     details: str
 
 
+def _japanese() -> bool:
+    return language() == "ja"
+
+
+def _state(code: str | None, kind: str = "account state") -> str:
+    """A state as the page names it: the code in English, as ``history``
+    prints it; the glossary's term in Japanese."""
+    if not code:
+        return "—"
+    return label(kind, code) if _japanese() else code
+
+
+def _event(code: str) -> str:
+    """An event type: its name in English, the glossary's term in Japanese."""
+    return label("event", code) if _japanese() else code
+
+
+def _words(code: str, kind: str) -> str:
+    """A code as words (underscores as spaces), or its Japanese name."""
+    return label(kind, code) if _japanese() else code.replace("_", " ")
+
+
 def _parse(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value) if value else None
 
@@ -164,10 +197,10 @@ def _parse(value: str | None) -> datetime | None:
 def _deadlines(account: dict[str, Any]) -> list[tuple[str, str, datetime]]:
     values = {**account, **(account.get("withdrawal") or {})}
     found = []
-    for key, label in DEADLINES:
+    for key, name in DEADLINES:
         when = _parse(values.get(key))
         if when is not None:
-            found.append((key, label, when))
+            found.append((key, name, when))
     return found
 
 
@@ -204,7 +237,7 @@ def _ticks(scale: Scale, zone: ZoneInfo) -> list[Tick]:
             day -= timedelta(days=day.weekday())
         while day <= stop:
             if day >= start:
-                moments.append((day, day.strftime("%Y-%m-%d")))
+                moments.append((day, _day_tick(day)))
             day = (day + timedelta(days=step, hours=2)).replace(hour=0)
     else:
         months = 1 if days <= 730 else 3 if days <= 2920 else 12
@@ -214,27 +247,55 @@ def _ticks(scale: Scale, zone: ZoneInfo) -> list[Tick]:
             if mark > stop:
                 break
             if mark >= start:
-                label = mark.strftime("%Y" if months == 12 else "%Y-%m")
-                moments.append((mark, label))
+                moments.append((mark, _month_tick(mark, yearly=months == 12)))
             month += months
             while month > 12:
                 month -= 12
                 year += 1
     ticks: list[Tick] = []
-    for when, label in moments:
+    for when, text in moments:
         x = scale(when)
-        if not ticks or x - ticks[-1].x >= 80:
-            ticks.append(Tick(x=x, label=label))
+        if not ticks or x - ticks[-1].x >= max(80.0, _width(ticks[-1].label) + 14):
+            ticks.append(Tick(x=x, label=text))
     return ticks
+
+
+def _day_tick(day: datetime) -> str:
+    """A day on the axis: ``2026-02-02``, ``2026年2月2日``."""
+    return (
+        format_date(day.date(), era=era_wanted())
+        if _japanese()
+        else day.strftime("%Y-%m-%d")
+    )
+
+
+def _month_tick(mark: datetime, *, yearly: bool) -> str:
+    """A month (or a year) on the axis: ``2026-02``, ``2026年2月``."""
+    text = mark.strftime("%Y" if yearly else "%Y-%m")
+    if not _japanese():
+        return text
+    if yearly:
+        from babel.dates import format_skeleton
+
+        return format_skeleton("y", mark.date(), locale="ja")
+    return month(text)
 
 
 CHAR = 6.6
 """Approximate width of a label character at 11 px, for placing labels."""
+WIDE = 11.0
+"""A kana or kanji at 11 px: a full em."""
+
+
+def _width(text: str, char: float = CHAR) -> float:
+    """A label's approximate width: wide (CJK) characters take a full em."""
+    wide = sum(1 for c in text if unicodedata.east_asian_width(c) in "WF")
+    return (len(text) - wide) * char + wide * WIDE * char / CHAR
 
 
 def _anchor(x: float, text: str) -> str:
     """Labels that would run off the right edge end at their line instead."""
-    return "end" if x + len(text) * CHAR + 8 > WIDTH else "start"
+    return "end" if x + _width(text) + 8 > WIDTH else "start"
 
 
 def _label_rows(items: list[tuple[float, str]], *, char: float = CHAR) -> list[int]:
@@ -242,7 +303,7 @@ def _label_rows(items: list[tuple[float, str]], *, char: float = CHAR) -> list[i
     ends: list[float] = []
     rows = []
     for x, text in items:
-        width = len(text) * char + 10
+        width = _width(text, char) + 10
         left = x - 4 if _anchor(x, text) == "start" else x - width
         for row, end in enumerate(ends):
             if left > end:
@@ -257,15 +318,19 @@ def _label_rows(items: list[tuple[float, str]], *, char: float = CHAR) -> list[i
 
 def _title(entry: dict[str, Any], zone_name: str) -> str:
     state = (
-        f"{entry['from_state'] or '—'} → {entry['to_state']}"
+        f"{_state(entry['from_state'])} → {_state(entry['to_state'])}"
         if entry["from_state"] != entry["to_state"]
-        else f"in {entry['to_state']}"
+        else _("in {state}").format(state=_state(entry["to_state"]))
     )
     lines = [
-        f"v{entry['version']} {entry['type']} by {entry['actor']}",
-        f"occurred {moment(entry['occurred_at'])} ({zone_name})",
-        f"recorded {moment(entry['recorded_at'])}"
-        + (" — BACKDATED" if entry["backdated"] else ""),
+        _("v{version} {event} by {actor}").format(
+            version=entry["version"], event=_event(entry["type"]), actor=entry["actor"]
+        ),
+        _("occurred {moment} ({zone})").format(
+            moment=moment(entry["occurred_at"]), zone=zone_name
+        ),
+        _("recorded {moment}").format(moment=moment(entry["recorded_at"]))
+        + (_(" — BACKDATED") if entry["backdated"] else ""),
         state,
     ]
     details = details_text(entry)
@@ -289,14 +354,25 @@ def layout(
         for e in entries
         if e["backdated"] and (t := _parse(e["recorded_at"])) is not None
     ]
-    scale = _scale(entries, cut, [d for _, _, d in deadlines] + backdated_recorded)
+    scale = _scale(
+        entries, cut, [d for _key, _label, d in deadlines] + backdated_recorded
+    )
 
     deadline_items = sorted(
-        (scale(when), f"{label} {moment(when.astimezone(zone).isoformat())}", key, when)
-        for key, label, when in deadlines
+        (
+            scale(when),
+            _("{deadline} {moment}").format(
+                deadline=_(name), moment=moment(when.astimezone(zone).isoformat())
+            ),
+            key,
+            when,
+        )
+        for key, name, when in deadlines
     )
-    cut_label = f"now {moment(cut.astimezone(zone).isoformat())}"
-    rows = _label_rows([(x, text) for x, text, _, _ in deadline_items])
+    cut_label = _("now {moment}").format(
+        moment=moment(cut.astimezone(zone).isoformat())
+    )
+    rows = _label_rows([(x, text) for x, text, _key, _when in deadline_items])
     header = TOP + 16 * (max(rows) + 1 if rows else 0) + 18
     marks_top = header + LANE + 10
 
@@ -319,15 +395,15 @@ def layout(
             if low >= scale.split and scale.broken:
                 x = max(x, scale.x_beyond)
             width = max(right - x, 2.0)
-            label = state.replace("_", " ")
+            name = _words(state, "account state")
             segments.append(
                 Segment(
                     state=state,
                     x=x,
                     width=width,
                     colour=STATUS_COLOURS.get(state, "#9e9e9e"),
-                    label=label if width > len(label) * 6.6 + 8 else "",
-                    title=f"{label}: {moment(since.astimezone(zone).isoformat())} → "
+                    label=name if width > _width(name) + 8 else "",
+                    title=f"{name}: {moment(since.astimezone(zone).isoformat())} → "
                     f"{moment(until.astimezone(zone).isoformat())}",
                 )
             )
@@ -427,12 +503,13 @@ def _application_lanes(
             job = e.get("job") or applications.get(app, {}).get("job") or ""
             route = e.get("route") or applications.get(app, {}).get("route") or ""
             short = job if len(job) <= 18 else job[:17] + "…"
+            route_name = label("application route", route) if route else route
             lanes[app] = Lane(
                 label=f"{app} {short}",
-                sublabel=route,
+                sublabel=route_name if _japanese() else route,
                 y=top + LANE * len(lanes),
                 bar_x=scale(occurred),
-                title=f"{app}: {job} ({route})",
+                title=f"{app}: {job} ({route_name if _japanese() else route})",
             )
         lane = lanes[app]
         x = scale(occurred)
@@ -442,32 +519,45 @@ def _application_lanes(
             "InterviewDeclined": "declined",
             "ApplicationClosed": "closed",
         }.get(e["type"], "other")
-        label = ""
+        text = ""
         if kind == "closed":
-            label = str(e.get("outcome") or "closed").replace("_", " ")
+            outcome = e.get("outcome")
+            text = (
+                _words(str(outcome), "application outcome")
+                if outcome
+                else _words("closed", "application state")
+            )
             ends[app] = occurred
         elif kind == "declined":
-            label = "declined" + (" (last-minute)" if e.get("last_minute") else "")
+            text = _words("declined", "application state") + (
+                _(" (last-minute)") if e.get("last_minute") else ""
+            )
             ends[app] = occurred
         lane.marks.append(
             {
                 "x": x,
                 "kind": kind,
-                "label": label,
+                "label": text,
                 "title": _title(e, timezone),
                 "version": e["version"],
             }
         )
         interview = _parse(e.get("interview_at"))
         if kind == "scheduled" and interview is not None:
-            round_text = "final" if e.get("final") else f"round {e.get('round_number')}"
+            round_text = (
+                _("final")
+                if e.get("final")
+                else _("round {n}").format(n=e.get("round_number"))
+            )
+            when = moment(interview.astimezone(ZoneInfo(timezone)).isoformat())
             lane.marks.append(
                 {
                     "x": scale(interview),
                     "kind": "interview",
                     "label": "",
-                    "title": f"{app} interview ({round_text}) on "
-                    f"{moment(interview.astimezone(ZoneInfo(timezone)).isoformat())}",
+                    "title": _("{application} interview ({round}) on {moment}").format(
+                        application=app, round=round_text, moment=when
+                    ),
                     "version": e["version"],
                 }
             )
@@ -477,7 +567,7 @@ def _application_lanes(
         lane.bar_width = max(scale(end or cut) - lane.bar_x, 2.0)
         status = applications.get(app, {}).get("status")
         if status:
-            lane.title += f" — {status.replace('_', ' ')}"
+            lane.title += f" — {_words(status, 'application state')}"
     return list(lanes.values())
 
 
@@ -491,9 +581,9 @@ def table_rows(entries: Sequence[dict[str, Any]]) -> list[Row]:
             recorded_full=e["recorded_at"],
             backdated=bool(e["backdated"]),
             actor=e["actor"],
-            type=e["type"],
-            from_state=e["from_state"] or "—",
-            to_state=e["to_state"],
+            type=_event(e["type"]),
+            from_state=_state(e["from_state"]),
+            to_state=_state(e["to_state"]),
             details=details_text(e),
         )
         for e in entries
@@ -505,15 +595,42 @@ def personal_fields(account: dict[str, Any]) -> list[tuple[str, str]]:
     is gone (purged), whatever the fields held."""
     erased = account.get("purged_at") is not None or account.get("name") is None
     fields = (
-        ("Name", "name"),
-        ("Email", "email"),
-        ("Phone", "phone"),
-        ("Birth date", "birth_date"),
+        (_("Name"), "name"),
+        (_("Email"), "email"),
+        (_("Phone"), "phone"),
+        (_("Birth date"), "birth_date"),
     )
     return [
-        (label, ERASED if erased else (account.get(key) or "—"))
-        for label, key in fields
+        (name, ERASED if erased else _personal(key, account.get(key)))
+        for name, key in fields
     ]
+
+
+def _personal(key: str, value: Any) -> str:
+    """A personal field as shown; a birth date in Japanese as people write it."""
+    if not value:
+        return "—"
+    if key == "birth_date" and _japanese():
+        from datetime import date
+
+        return format_date(date.fromisoformat(str(value)), era=era_wanted())
+    return str(value)
+
+
+def _when(value: str | None) -> str | None:
+    """``--as-of`` / ``--known-at`` as given; in Japanese, a date or time
+    written as people write it."""
+    if not value or not _japanese():
+        return value
+    try:
+        return format_iso(value, era=era_wanted())
+    except ValueError:
+        return value
+
+
+def _coded(kind: str, code: str) -> str:
+    """A code as the summary shows it: itself in English, its name in Japanese."""
+    return label(kind, code) if _japanese() else code
 
 
 def build(
@@ -531,19 +648,21 @@ def build(
     zone = ZoneInfo(timezone)
     withdrawal = account.get("withdrawal") or {}
     facts = [
-        ("Policy", account["policy"]),
-        ("Status since", moment(account["status_since"])),
-        ("Registered", moment(account["registered_at"])),
-        ("Advisor", account.get("advisor") or "—"),
-        ("Version", str(account["version"])),
+        (_("Policy"), policy_name(account["policy"])),
+        (_("Status since"), moment(account["status_since"])),
+        (_("Registered"), moment(account["registered_at"])),
+        (_("Advisor"), account.get("advisor") or "—"),
+        (_("Version"), str(account["version"])),
     ]
     if withdrawal.get("reason"):
-        facts.append(("Withdrawal reason", str(withdrawal["reason"])))
+        reason = str(withdrawal["reason"])
+        facts.append((_("Withdrawal reason"), _coded("withdrawal reason", reason)))
     if account.get("purge_reason"):
-        facts.append(("Purge reason", str(account["purge_reason"])))
+        reason = str(account["purge_reason"])
+        facts.append((_("Purge reason"), _coded("recorded purge reason", reason)))
     return render(
         "timeline.html.j2",
-        title=f"Account history — {account['id']}",
+        title=_("Account history — {account}").format(account=account["id"]),
         account=account,
         status_colour=STATUS_COLOURS.get(account["status"], "#9e9e9e"),
         personal=personal_fields(account),
@@ -551,14 +670,17 @@ def build(
         facts=facts,
         timezone=timezone,
         cut=moment(cut.astimezone(zone).isoformat()),
-        as_of=as_of,
-        known_at=known_at,
+        as_of=_when(as_of),
+        known_at=_when(known_at),
         integrity=integrity,
         chart=layout(entries, account, timezone=timezone, cut=cut),
         rows=table_rows(entries),
         backdated_count=sum(1 for e in entries if e["backdated"]),
         status_colours=STATUS_COLOURS,
+        status_names={code: _words(code, "account state") for code in STATUS_COLOURS},
+        status_name=_words(account["status"], "account state"),
         deadline_colours=DEADLINE_COLOURS,
+        deadline_names={key: _(name) for key, name in DEADLINE_LEGEND.items()},
         backdated_colour=BACKDATED_COLOUR,
         activity_colour=ACTIVITY_COLOUR,
     )

@@ -40,6 +40,7 @@ def test_ctrl_c_during_simulate_keeps_whole_batches(tmp_path: Path) -> None:
     assert stopped.returncode == 130, stopped.stderr
     lines = [line for line in stopped.stderr.splitlines() if line.strip()]
     assert lines[-1].startswith("interrupted: ")
+    assert not lines[-1].startswith("interrupted: interrupted:")  # said once
     assert "Traceback" not in stopped.stderr
     assert "--seed" in lines[-1]
     verified = run_cli(["--json", "audit", "verify"], db_url=url)

@@ -1,9 +1,7 @@
 """``seekers --lang`` (SPEC §5, "Language", issue #21 part 1).
 
-For now only click's own texts (usage, ``--help`` headings, usage errors)
-are in the catalog, so the option stays hidden and only an explicit
-``--lang ja`` switches; ``SEEKERS_LANG`` and the locale are read by
-``domain.i18n.choose`` but not yet wired (``cli.main.LANGUAGE_FROM_ENVIRONMENT``).
+``--lang ja|en`` first, then ``SEEKERS_LANG``, then the locale (``LC_ALL``,
+``LC_MESSAGES``, ``LANG``): ``ja_*`` gives Japanese, anything else English.
 Exit codes and ``--json`` codes never change with the language.
 """
 
@@ -35,7 +33,7 @@ def test_help_in_japanese_is_click_s_texts_from_the_catalog() -> None:
     assert "\nオプション:\n" in result.stdout
     assert "\nコマンド:\n" in result.stdout
     assert "このメッセージを表示して終了します。" in result.stdout
-    assert "--lang" not in result.stdout  # hidden until the output is translated
+    assert "--lang [en|ja]" in result.stdout and "--era" in result.stdout
 
 
 def test_a_command_s_help_in_japanese() -> None:
@@ -64,7 +62,7 @@ def test_a_command_s_help_in_japanese() -> None:
 )
 def test_usage_errors_in_japanese_keep_exit_2(args: list[str], japanese: str) -> None:
     line = one_line_failure(run_cli(["--lang", "ja", *args]), 2)
-    assert line == f"error: {japanese}"
+    assert line == f"エラー: {japanese}"
 
 
 def test_json_errors_keep_their_codes_only_the_message_is_japanese() -> None:
@@ -102,18 +100,53 @@ def test_every_run_chooses_afresh() -> None:
     assert line == "error: Missing argument 'SEEKER'."
 
 
+NO_LANGUAGE: dict[str, str | None] = {
+    "SEEKERS_LANG": None,
+    "LC_ALL": None,
+    "LC_MESSAGES": None,
+    "LANG": None,
+}
+
+
 @pytest.mark.parametrize(
     "environment",
-    [{"SEEKERS_LANG": "ja"}, {"LC_ALL": "ja_JP.UTF-8"}, {"LANG": "ja_JP.UTF-8"}],
+    [
+        {"SEEKERS_LANG": "ja"},
+        {"SEEKERS_LANG": " JA "},
+        {"LC_ALL": "ja_JP.UTF-8"},
+        {"LC_MESSAGES": "ja_JP.UTF-8", "LANG": "en_US.UTF-8"},
+        {"LANG": "ja_JP.UTF-8"},
+        {"SEEKERS_LANG": "ja", "LC_ALL": "en_US.UTF-8"},
+    ],
 )
-def test_the_environment_does_not_switch_yet(
-    environment: dict[str, str | None],
-) -> None:
-    assert entry.LANGUAGE_FROM_ENVIRONMENT is False
-    result = run_cli(["--help"], env=environment)
+def test_the_environment_chooses_japanese(environment: dict[str, str]) -> None:
+    env = {**NO_LANGUAGE, **environment}
+    result = run_cli(["--help"], env=env)
+    assert result.stdout.startswith("使い方: seekers [OPTIONS] COMMAND [ARGS]...")
+    line = one_line_failure(run_cli(["withdraw"], env=env), 2)
+    assert line == "エラー: 必須の引数がありません: 'SEEKER'."
+
+
+@pytest.mark.parametrize(
+    "environment",
+    [
+        {},
+        {"LANG": "en_US.UTF-8"},
+        {"LC_ALL": "C", "LANG": "ja_JP.UTF-8"},  # the first one set decides
+        {"SEEKERS_LANG": "en", "LANG": "ja_JP.UTF-8"},
+        {"SEEKERS_LANG": "fr"},  # a language we do not speak: English
+    ],
+)
+def test_otherwise_english(environment: dict[str, str]) -> None:
+    env = {**NO_LANGUAGE, **environment}
+    result = run_cli(["--help"], env=env)
     assert result.stdout.startswith("Usage: seekers [OPTIONS] COMMAND [ARGS]...")
-    line = one_line_failure(run_cli(["withdraw"], env=environment), 2)
-    assert line == "error: Missing argument 'SEEKER'."
+
+
+def test_lang_outranks_the_environment() -> None:
+    env = {**NO_LANGUAGE, "SEEKERS_LANG": "ja", "LANG": "ja_JP.UTF-8"}
+    result = run_cli(["--lang", "en", "withdraw"], env=env)
+    assert one_line_failure(result, 2) == "error: Missing argument 'SEEKER'."
 
 
 @pytest.mark.parametrize(

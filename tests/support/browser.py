@@ -11,6 +11,7 @@ an image fails its test even though the machine has no network anyway.
 from __future__ import annotations
 
 import io
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -18,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, Page, Route
+    from playwright.sync_api import Browser, Page, Playwright, Route
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = [
@@ -36,15 +37,26 @@ ARGS = [
 ]
 
 
+def launch(playwright: Playwright, env: dict[str, str] | None = None) -> Browser:
+    """Debian's Chromium, headless, from a running Playwright; ``env`` adds to
+    (or overrides) its environment, e.g. ``FONTCONFIG_FILE`` to choose the
+    fonts it may find (``tests/support/fonts.py``)."""
+    return playwright.chromium.launch(
+        executable_path=CHROMIUM,
+        headless=True,
+        args=ARGS,
+        env=None if env is None else {**os.environ, **env},
+    )
+
+
 @contextmanager
-def chromium() -> Iterator[Browser]:
-    """A headless Chromium for the duration of the block."""
+def chromium(env: dict[str, str] | None = None) -> Iterator[Browser]:
+    """A headless Chromium for the duration of the block (one Playwright per
+    process at a time: a second browser alongside comes from ``launch``)."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=ARGS
-        )
+        browser = launch(playwright, env)
         try:
             yield browser
         finally:

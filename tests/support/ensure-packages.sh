@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Make sure Debian packages are installed, each given as PACKAGE=FILE (a file
-# the package installs: what "installed" means here). Used by `make browser`
-# (chromium, CJK fonts and graphviz for the page tests and screenshots),
-# `make graphviz` (the rulebook diagrams `make demo` writes) and `make pooler`
-# (PgBouncer, for tests/support/pgbouncer.py).
+# the package installs: what "installed" means here). Used by `make fonts`
+# (the Japanese font, Noto CJK, and fontconfig's fc-list), `make browser`
+# (chromium and graphviz for the page tests and screenshots), `make graphviz`
+# (the rulebook diagrams `make demo` writes) and `make pooler` (PgBouncer,
+# for tests/support/pgbouncer.py).
 # Idempotent: a no-op when everything is already installed. Without root or
 # sudo it fails under CI and only warns elsewhere.
 set -euo pipefail

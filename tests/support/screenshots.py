@@ -1,5 +1,6 @@
-"""Regenerate ``docs/report.png``, ``docs/timeline.png`` and ``docs/rulebook.png``
-(``make screenshots``).
+"""Regenerate ``docs/report.png``, ``docs/timeline.png`` and ``docs/rulebook.png``,
+and their Japanese editions ``docs/report-ja.png``, ``docs/timeline-ja.png``
+and ``docs/rulebook-ja.png`` (``make screenshots``).
 
 Builds a demo store through the real CLI (a simulated agency of 600 seekers
 and one hand-made account with a Japanese name, applications, a last-minute
@@ -7,7 +8,9 @@ email decline, an unreachable spell and a withdrawal recorded live after a
 backdated past), writes both pages with ``seekers``, and photographs them in
 headless Chromium (Debian's, offline, see ``tests/support/browser.py``).
 The rulebook is ``seekers policies --diagram``: its SVG must parse, and its
-PNG is Graphviz's own (``dot -Tpng``) rendering of the same graph.
+PNG is Graphviz's own (``dot -Tpng``) rendering of the same graph. The
+Japanese pages (``--lang ja``) are photographed only when Chromium drew every
+character of them with a real glyph (``tests/support/fonts.py``).
 
     python -m tests.support.screenshots [FOLDER]    # default: docs
 """
@@ -24,6 +27,7 @@ from pathlib import Path
 
 from tests.helpers import run_cli
 from tests.support.browser import chromium, visit
+from tests.support.fonts import missing_glyphs
 
 
 def _run(args: list[str], db_url: str, actor: str = "advisor.kato") -> str:
@@ -118,37 +122,57 @@ def main(argv: list[str]) -> int:
     with tempfile.TemporaryDirectory(prefix="seekers-screens-") as work:
         db_url = f"sqlite:///{Path(work) / 'demo.db'}"
         seeker = demo_store(db_url)
-        report = Path(work) / "report.html"
-        timeline = Path(work) / "timeline.html"
-        _run(["report", "html", "--output", str(report)], db_url)
-        _run(["history", seeker, "--format", "html", "--output", str(timeline)], db_url)
+        shots: list[tuple[Path, str]] = []
+        for lang, suffix in (("en", ""), ("ja", "-ja")):
+            report = Path(work) / f"report{suffix}.html"
+            timeline = Path(work) / f"timeline{suffix}.html"
+            language = ["--lang", lang]
+            _run([*language, "report", "html", "--output", str(report)], db_url)
+            history = [*language, "history", seeker, "--format", "html"]
+            _run([*history, "--output", str(timeline)], db_url)
+            shots.append((report, f"report{suffix}.png"))
+            shots.append((timeline, f"timeline{suffix}.png"))
         with chromium() as browser:
-            for page_file, name in ((report, "report.png"), (timeline, "timeline.png")):
+            for page_file, name in shots:
                 with visit(browser, page_file, width=1280, height=900) as seen:
                     problems = seen.console_errors + seen.page_errors + seen.blocked
                     if problems:
                         raise SystemExit(f"{page_file.name}: {problems}")
+                    missing, _checked = missing_glyphs(seen.page)
+                    if missing:
+                        raise SystemExit(f"{page_file.name}: missing glyphs {missing}")
                     shot = seen.page.screenshot(full_page=True, type="png")
                 target = folder / name
                 target.write_bytes(_optimised(shot))
                 print(f"{target} ({target.stat().st_size:,} bytes)")
         rulebook(folder, Path(work), db_url)
+        rulebook(folder, Path(work), db_url, lang="ja")
     return 0
 
 
-def rulebook(folder: Path, work: Path, db_url: str) -> None:
-    """``docs/rulebook.png``: the lifecycles as ``seekers policies --diagram``
-    draws them without a policy, checked as SVG first (every state named)."""
+STATES_DRAWN = {
+    "en": ("Withdrawal requested", "Interview scheduled"),
+    "ja": ("退会申請中", "面接予定"),
+}
+"""Two state names the rulebook's SVG must hold, in each language."""
+
+
+def rulebook(folder: Path, work: Path, db_url: str, *, lang: str = "en") -> None:
+    """``docs/rulebook.png`` (``rulebook-ja.png`` in Japanese): the lifecycles
+    as ``seekers policies --diagram`` draws them without a policy, checked as
+    SVG first (every state named)."""
     import xml.etree.ElementTree as ElementTree
 
-    svg = work / "rulebook.svg"
-    _run(["policies", "--diagram", "svg", "--output", str(svg)], db_url)
+    suffix = "" if lang == "en" else f"-{lang}"
+    language = ["--lang", lang]
+    svg = work / f"rulebook{suffix}.svg"
+    _run([*language, "policies", "--diagram", "svg", "--output", str(svg)], db_url)
     text = " ".join(ElementTree.parse(svg).getroot().itertext())
-    if "Withdrawal requested" not in text or "Interview scheduled" not in text:
+    if not all(state in text for state in STATES_DRAWN[lang]):
         raise SystemExit(f"{svg}: the states are missing from the drawing")
-    png = work / "rulebook.png"
-    _run(["policies", "--diagram", "png", "--output", str(png)], db_url)
-    target = folder / "rulebook.png"
+    png = work / f"rulebook{suffix}.png"
+    _run([*language, "policies", "--diagram", "png", "--output", str(png)], db_url)
+    target = folder / f"rulebook{suffix}.png"
     target.write_bytes(_optimised(png.read_bytes()))
     print(f"{target} ({target.stat().st_size:,} bytes)")
 
