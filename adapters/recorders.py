@@ -66,13 +66,11 @@ def after_insert(
     events_table: str,
     stored_events: Sequence[StoredEvent],
     ids: Sequence[int],
-    read: list[dict[str, Any]] | None = None,
 ) -> None:
     """What must commit with the events: the chain and tree, the erasure of
     every key a ``Purged`` event destroys (``adapters.erasure``), and the
-    request the events answer (``adapters.requests``). ``read`` is the
-    chain's state when the caller already read it (``Appender.append``)."""
-    Appender(sql, events_table).append(_records(stored_events, ids), read=read)
+    request the events answer (``adapters.requests``)."""
+    Appender(sql, events_table).append(_records(stored_events, ids))
     after_chain(sql, stored_events)
 
 
@@ -99,9 +97,8 @@ class InsertHooks:
         sql: Sql,
         stored_events: Sequence[StoredEvent],
         ids: Sequence[int],
-        read: list[dict[str, Any]] | None = None,
     ) -> None:
-        after_insert(sql, self.events_table_name, stored_events, ids, read)
+        after_insert(sql, self.events_table_name, stored_events, ids)
 
 
 class ChainingSQLiteRecorder(InsertHooks, SQLiteApplicationRecorder):

@@ -42,17 +42,6 @@ _TAG_STREAM_V2 = STREAM_TAGS[1].hex()
 _TAG_LEAF_V2 = LEAF_TAGS[1].hex()
 
 
-class Positioned(Protocol):
-    """An event's place in its stream (a ``StoredRecord``, or the library's
-    ``StoredEvent`` before its insert has given it a notification id)."""
-
-    @property
-    def originator_id(self) -> Any: ...
-
-    @property
-    def originator_version(self) -> int: ...
-
-
 class RawCursor(Protocol):
     def execute(self, sql: Any, params: Any = ...) -> Any: ...
 
@@ -356,59 +345,38 @@ class Appender:
         self.sql = sql
         self.events_table = events_table
 
-    def append(
-        self,
-        records: Sequence[StoredRecord],
-        *,
-        read: list[dict[str, Any]] | None = None,
-    ) -> None:
-        """Chain and tree-append ``records``. ``read`` is the result of
-        ``read_statement``'s query when the caller already ran it (PostgreSQL
-        sends it in the insert's round trip, under the log's lock)."""
-        state, previous, principal = self._read(records, read)
+    def append(self, records: Sequence[StoredRecord]) -> None:
+        """Chain and tree-append ``records``."""
+        state, previous, principal = self._read(records)
         if state is None:
             first = records[0].notification_id if records else None
             state = self._start(before=first, principal=principal)
             previous = None
         self._append(state, records, principal, previous)
 
-    def read_statement(
-        self, records: Sequence[Positioned]
-    ) -> tuple[str, tuple[Any, ...]]:
-        """The one statement (``?`` placeholders) that reads what appending
-        ``records`` needs: the
-        tree's state, the principal writing (PostgreSQL: the session's
-        login, as the trigger will stamp it) and, when the batch continues
-        one stream (a command), that stream's last hash."""
+    def _read(
+        self, records: Sequence[StoredRecord]
+    ) -> tuple[TreeState | None, dict[tuple[UUID, int], bytes] | None, str]:
+        """The tree's state, the principal writing (PostgreSQL: the session's
+        login, as the trigger will stamp it) and, for a batch of one stream
+        (a command), that stream's last hash, in one statement. ``None`` for
+        the hashes means "look them up" (several streams)."""
         who = ", session_user AS principal" if self.sql.postgres else ""
         streams = {record.originator_id for record in records}
-        if len(streams) != 1:
-            return f"SELECT {_STATE_COLUMNS}{who} FROM integrity_state WHERE id = 1", ()
-        account = records[0].originator_id
-        version = records[0].originator_version - 1  # a batch is in order
-        return (
-            f"SELECT {_STATE_COLUMNS}{who}, (SELECT stream_hash FROM "
-            "integrity_events WHERE originator_id = ? AND originator_version = ?)"
-            " AS previous FROM integrity_state WHERE id = 1",
-            (str(account), version),
-        )
-
-    def _read(
-        self, records: Sequence[StoredRecord], read: list[dict[str, Any]] | None
-    ) -> tuple[TreeState | None, dict[tuple[UUID, int], bytes] | None, str]:
-        """The tree's state, the principal and, for a batch of one stream,
-        that stream's last hash (``read_statement``): one statement on the
-        command path. ``None`` for the hashes means "look them up" (several
-        streams)."""
-        streams = {record.originator_id for record in records}
         hashes: dict[tuple[UUID, int], bytes] | None = None
-        if read is None:
-            statement, params = self.read_statement(records)
-            read = self.sql.rows(statement, params)
-        rows = read
-        if len(streams) == 1:
+        if len(streams) != 1:
+            rows = self.sql.rows(
+                f"SELECT {_STATE_COLUMNS}{who} FROM integrity_state WHERE id = 1", ()
+            )
+        else:
             account = records[0].originator_id
-            version = records[0].originator_version - 1
+            version = records[0].originator_version - 1  # a batch is in order
+            rows = self.sql.rows(
+                f"SELECT {_STATE_COLUMNS}{who}, (SELECT stream_hash FROM "
+                "integrity_events WHERE originator_id = ? AND originator_version = ?)"
+                " AS previous FROM integrity_state WHERE id = 1",
+                (str(account), version),
+            )
             if rows:
                 previous = rows[0]["previous"]
                 hashes = (

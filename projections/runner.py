@@ -195,11 +195,8 @@ class Projections:
         """Whether every named projection's position is the log's head, in
         one statement outside any transaction (a later insert is the next
         catch-up's, as if this one had run just before it)."""
-        views = [self.views[each] for each in names]
-        sql = self._positions_sql(views, "?")
-        row = views[0].query(sql, [self.ledger.name] * len(views))[0]
-        head = row["head"] or 0
-        return all((row[f"p{index}"] or 0) >= head for index in range(len(views)))
+        positions, head = self._positions([self.views[each] for each in names])
+        return all(position >= (head or 0) for position in positions)
 
     def head(self) -> int:
         if self._on_postgres:  # readers of projections may not read the log
@@ -302,10 +299,18 @@ class Projections:
     def _lowest_position(self) -> int:
         """The position of the projection furthest behind, in one statement
         outside any transaction."""
-        views = list(self.views.values())
-        sql = self._positions_sql(views, "?", with_head=False)
+        positions, _head = self._positions(list(self.views.values()), head=False)
+        return min(positions)
+
+    def _positions(
+        self, views: list[LedgerView], *, head: bool = True
+    ) -> tuple[list[int], int | None]:
+        """Each view's position (0 before its first event) and, with
+        ``head``, the log's head, in one statement outside any transaction."""
+        sql = self._positions_sql(views, "?", with_head=head)
         row = views[0].query(sql, [self.ledger.name] * len(views))[0]
-        return min((row[f"p{index}"] or 0) for index in range(len(views)))
+        positions = [row[f"p{index}"] or 0 for index in range(len(views))]
+        return positions, row["head"] if head else None
 
     def rebuild(
         self,

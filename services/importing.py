@@ -30,7 +30,6 @@ import csv
 import io
 import json
 import re
-import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
@@ -66,6 +65,7 @@ from domain.timerules import (
 )
 from domain.typed import as_typed, as_typed_fields
 from domain.values import PersonalData
+from privacy.vault import normalise_email
 from services.ledger import SeekerLedger, _registration_personal_data
 
 IMPORT_NAMESPACE = UUID("6f1d3c2a-9b4e-5a7d-8c3f-2e1b0a9d8c7b")
@@ -536,7 +536,7 @@ class _Account:
         if note:
             personal = replace(personal, notes=note)
         assert personal.email is not None
-        self.email = (policy.name, _normal_email(personal.email))
+        self.email = (policy.name, normalise_email(personal.email))
         if self.stored_version == 0 and self.ledger is not None:
             for held_under, holder in self.ledger.find_by_email(personal.email):
                 if held_under == policy.name and holder != self.id:
@@ -737,10 +737,6 @@ def _application(seeker: Seeker, kind: str, application_id: str) -> str:
             )
         )
     return normal
-
-
-def _normal_email(email: str) -> str:
-    return unicodedata.normalize("NFKC", email).strip().casefold()
 
 
 def _match(

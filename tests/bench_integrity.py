@@ -42,7 +42,7 @@ import tracemalloc
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
-from typing import Any, Protocol
+from typing import Protocol
 from uuid import UUID
 
 import psycopg
@@ -119,7 +119,6 @@ class _Unchained:
         sql: Sql,
         stored_events: Sequence[StoredEvent],
         ids: Sequence[int],
-        read: list[dict[str, Any]] | None = None,
     ) -> None:
         after_chain(sql, stored_events)
 
@@ -264,14 +263,9 @@ def timed_appender() -> Iterator[list[float]]:
     spent: list[float] = []
 
     class TimedAppender(Appender):
-        def append(
-            self,
-            records: Sequence[StoredRecord],
-            *,
-            read: list[dict[str, Any]] | None = None,
-        ) -> None:
+        def append(self, records: Sequence[StoredRecord]) -> None:
             began = time.perf_counter()
-            super().append(records, read=read)
+            super().append(records)
             spent.append(time.perf_counter() - began)
 
     adapters.recorders.Appender = TimedAppender  # type: ignore[attr-defined]
