@@ -20,7 +20,7 @@ import pytest
 
 from domain import i18n
 from domain.dates_for_people import write_era
-from tests.cli.steps import BIRTH_DATE, EMAIL, NAME
+from tests.cli.steps import EMAIL, NAME, register_args
 from tests.helpers import CliResult, run_cli
 
 
@@ -48,24 +48,7 @@ def ja(args: list[str], db_url: str, *, era: bool = False) -> str:
 
 
 def register(db_url: str, policy: str, at: str, *extra: str) -> str:
-    document = ok(
-        [
-            "--json",
-            "register",
-            "--name",
-            NAME,
-            "--email",
-            EMAIL,
-            "--birth-date",
-            BIRTH_DATE,
-            "--policy",
-            policy,
-            "--at",
-            at,
-            *extra,
-        ],
-        db_url,
-    ).json()
+    document = ok(["--json", *register_args(policy, at=at, extra=extra)], db_url).json()
     return str(document["id"])
 
 
