@@ -141,6 +141,20 @@ def _short(text: str, limit: int) -> str | None:
     return line
 
 
+_ERAS = ("明治", "大正", "昭和", "平成", "令和")
+_DATE_UNITS = "年月日時分秒"
+
+
+def _one_date(before: str, character: str) -> bool:
+    """Whether ``character`` continues a date written the Japanese way
+    (``令和8年2月2日``, ``元年``): no line breaks inside one."""
+    if character in _DATE_UNITS:
+        return before.isdigit() or before == "元"
+    if character.isdigit() or character == "元":
+        return before in _DATE_UNITS or any(era[1] == before for era in _ERAS)
+    return any(era == before + character for era in _ERAS)
+
+
 def _atoms(text: str) -> list[str]:
     """The pieces a line of Japanese may break between: a run of spaces, a
     word of narrow characters, a wide character; closing brackets and punctuation
@@ -161,6 +175,7 @@ def _atoms(text: str) -> list[str]:
             glue
             or character in _NO_LINE_START
             or display_width(character + previous[-1]) == 2  # both narrow
+            or _one_date(previous[-1], character)
         )
         if joins:
             atoms[-1] += character

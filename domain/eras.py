@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from datetime import date, time, timedelta
 
 from domain.errors import BadValue
-from domain.i18n import N_, _
+from domain.i18n import N_, _, language
 from domain.typed import as_typed
 
 
@@ -61,11 +61,17 @@ class Era:
         return f"{self.name}{shown}年{day.month}月{day.day}日"
 
     def span(self) -> str:
-        """What the era covers, in its own terms and in ISO 8601."""
-        start = f"{self.written(self.first_day)} ({self.first_day.isoformat()})"
+        """What the era covers, in its own terms (and in ISO 8601 for English
+        readers)."""
+        start, end = self.written(self.first_day), ""
+        if self.last_day is not None:
+            end = self.written(self.last_day)
+        if language() == "en":
+            start = f"{start} ({self.first_day.isoformat()})"
+            if self.last_day is not None:
+                end = f"{end} ({self.last_day.isoformat()})"
         if self.last_day is None:
             return _("{era} began on {start}").format(era=self.name, start=start)
-        end = f"{self.written(self.last_day)} ({self.last_day.isoformat()})"
         return _("{era} runs from {start} to {end}").format(
             era=self.name, start=start, end=end
         )
@@ -224,7 +230,14 @@ def _day(text: str, era: Era | None, year: str, month: str, day: str) -> date:
             )
         raise BadValue(
             message.format(
-                given=text, day=found.isoformat(), era=era.name, span=era.span()
+                given=text, day=_gregorian(found), era=era.name, span=era.span()
             )
         )
     return found
+
+
+def _gregorian(day: date) -> str:
+    """A day in an error: ``2019-05-01``, or ``2019年5月1日`` in Japanese."""
+    if language() == "en":
+        return day.isoformat()
+    return f"{day.year}年{day.month}月{day.day}日"

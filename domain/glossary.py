@@ -15,9 +15,10 @@ code. In English a label is the code itself, as the output shows it today.
 The Japanese follows the seeds' words: 退会 / 退会申請 for leaving, 応募 and
 面接辞退, 担当アドバイザー, the channels as the agencies list them (窓口,
 電話, メール, フォーム, アプリ), サービスの停止 for Workport's pause (the seeds
-say 停止, never 休止) and 利用再開 for reinstatement (Pasona's "利用を再開で
-きます" within 30 days of leaving; 再登録 is a new registration there, which
-is ``register``, not ``reinstate``).
+say 停止, never 休止) and 利用再開 for reinstatement (HelloWork's マイページ:
+"退会後30日以内…利用を再開できます"; Workport's "サービスの利用を再開";
+Pasona's 再登録 is a new registration, which is ``register``, not
+``reinstate``).
 """
 
 from __future__ import annotations

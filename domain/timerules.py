@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 from domain.eras import EXPECTED, parse_japanese
 from domain.errors import BadValue
 from domain.i18n import _
+from domain.refusals import moment
 from domain.typed import as_typed
 
 FUTURE_TOLERANCE = timedelta(minutes=5)
@@ -149,8 +150,8 @@ def check_business_time(
     """Refuse an ``--at`` in the future or before the account's latest event
     (times shown in ``zone``, the policy's, when given)."""
 
-    def shown(moment: datetime) -> str:
-        return (moment.astimezone(zone) if zone else moment).isoformat()
+    def shown(instant: datetime) -> str:
+        return moment(instant, zone or ZoneInfo("UTC"))  # ISO 8601 in English
 
     if at > now + FUTURE_TOLERANCE:
         raise BadValue(

@@ -176,7 +176,7 @@ def test_mermaid_in_japanese_names_states_and_commands_with_ascii_ids(
     assert {(state, words.split(" [")[0]) for state, words in inside} == {
         (state, glossary.label("command", command)) for state, command in want_inside
     }
-    assert "%% ポリシー ワークポート：" in text
+    assert "%% ワークポートの規定：" in text
 
 
 def test_dot_in_japanese_uses_the_japanese_font_and_graphviz_draws_it(
@@ -207,7 +207,7 @@ def test_svg_and_png_in_japanese(tmp_path: Path, japanese: None) -> None:
     root = ElementTree.fromstring(svg.stdout.encode())
     text = " ".join(root.itertext())
     assert "退会申請中" in text and "面接予定" in text
-    assert "ポリシー ハローワーク" in svg.stdout  # the header comment
+    assert "ハローワークの規定" in svg.stdout  # the header comment
     target = tmp_path / "rulebook-ja.png"
     png = ja(tmp_path, "policies", "--diagram", "png", "--output", str(target))
     assert png.code == 0, png.stderr

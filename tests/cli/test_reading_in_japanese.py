@@ -86,7 +86,7 @@ def paused(db_url: str) -> str:
 def test_show_in_japanese(db_url: str, paused: str) -> None:
     lines = ja(["show", paused], db_url).splitlines()
     assert lines[:7] == [
-        f"求職者 {paused}（ポリシー ワークポート、バージョン 4）",
+        f"求職者 {paused}（ワークポートの規定、バージョン 4）",
         "  状態               サービス停止中（2019年5月5日 0:00 から）",
         f"  氏名               {NAME}",
         f"  メールアドレス     {EMAIL}",
@@ -120,7 +120,7 @@ def test_a_recording_command_prints_its_account_in_japanese(
     output = ja(["resume", paused, "--at", "2019-05-06"], db_url)
     lines = output.splitlines()
     assert lines[0] == "記録しました: サービスの再開"
-    assert lines[1] == f"求職者 {paused}（ポリシー ワークポート、バージョン 5）"
+    assert lines[1] == f"求職者 {paused}（ワークポートの規定、バージョン 5）"
     assert lines[2] == "  状態               登録中（2019年5月6日 0:00 から）"
     assert re.fullmatch(r"  リクエストID       [0-9a-f-]{36}", lines[-1])
 
@@ -151,11 +151,11 @@ def test_history_in_japanese(db_url: str, paused: str) -> None:
         f"求職者 {paused} の履歴（時刻は Asia/Tokyo、* はさかのぼって記録したもの）"
     )
     assert lines[1].split() == [
-        "版",
+        "バージョン",
         "発生日時",
         "記録日時",
-        "実施者",
-        "出来事",
+        "操作者",
+        "イベント",
         "状態",
         "内容",
     ]
@@ -171,7 +171,7 @@ def test_history_in_japanese(db_url: str, paused: str) -> None:
     assert cells[0][4:] == [
         "求職登録",
         "- → 登録中",
-        "担当アドバイザー：Sato、ポリシー：ワークポート",
+        "担当アドバイザー：Sato、規定：ワークポート",
     ]
     assert cells[1][1] == "2019年5月1日 0:00 *"
     assert cells[1][4:] == [
@@ -186,7 +186,7 @@ def test_history_in_japanese(db_url: str, paused: str) -> None:
     ]
     assert cells[3][4:] == ["サービスの停止", "登録中 → サービス停止中"]
     # Every column starts at the same terminal column on every line.
-    starts = [columns(lines[1][: lines[1].index("出来事")])]
+    starts = [columns(lines[1][: lines[1].index("イベント")])]
     starts += [columns(row[: row.index(cells[n][4])]) for n, row in enumerate(rows)]
     assert len(set(starts)) == 1
 
@@ -256,7 +256,7 @@ def test_policies_in_japanese(db_url: str) -> None:
         "電話、メール、フォーム、アプリ",
     ]
     assert (
-        "アカウントのライフサイクル（状態: 実行できる操作。ポリシーによる制限の前）"
+        "アカウントのライフサイクル（状態: 実行できる操作。規定による制限の前）"
         in lines
     )
     assert (
@@ -326,11 +326,11 @@ def test_list_in_japanese(db_url: str, population: dict[str, str]) -> None:
     rows = table_rows("\n".join(lines[:-1]))
     assert rows[0] == [
         "ID",
-        "ポリシー",
+        "規定",
         "状態",
         "状態の開始",
-        "選考中の応募",
-        "担当アドバイザー",
+        "選考中",
+        "担当",
     ]
     assert [
         population["unreachable"],
@@ -360,20 +360,20 @@ def test_a_list_page_says_where_the_next_starts_in_japanese(
 @pytest.mark.parametrize(
     ("report", "heading", "row"),
     [
-        ("status", ["ポリシー", "状態", "件数"], ["ワークポート", "連絡不通", "1"]),
+        ("status", ["規定", "状態", "件数"], ["ワークポート", "連絡不通", "1"]),
         (
             "withdrawals",
-            ["月", "ポリシー", "退会理由", "経路", "退会時点の状況", "件数"],
+            ["月", "規定", "退会理由", "経路", "退会時点の状況", "件数"],
             ["2019年5月", "ハローワーク", "指定なし", "窓口", "応募なし", "1"],
         ),
         (
             "reinstatements",
-            ["月", "ポリシー", "再開の方法", "件数", "退会から再開までの平均日数"],
+            ["月", "規定", "再開の方法", "件数", "退会から再開までの平均日数"],
             ["2019年3月", "ワークポート", "スタッフによる再開", "1", "18.0日"],
         ),
         (
             "retention",
-            ["ID", "ポリシー", "状態", "無効になった日時", "個人情報の削除予定"],
+            ["ID", "規定", "状態", "無効になった日時", "削除予定"],
             [
                 "{withdrawn}",
                 "ハローワーク",
@@ -384,7 +384,7 @@ def test_a_list_page_says_where_the_next_starts_in_japanese(
         ),
         (
             "declines",
-            ["月", "ポリシー", "経路", "直前の辞退", "件数", "要確認"],
+            ["月", "規定", "経路", "直前の辞退", "件数", "要確認"],
             ["2019年4月", "ハローワーク", "メール", "はい", "1", "はい"],
         ),
     ],
@@ -407,11 +407,11 @@ def test_the_unreachable_report_counts_days_in_japanese(
     rows = table_rows(ja(["report", "unreachable"], db_url))
     assert rows[0] == [
         "ID",
-        "ポリシー",
+        "規定",
         "連絡不通の開始",
         "不通の日数",
-        "連絡の試行回数",
-        "選考中の応募",
+        "試行回数",
+        "選考中",
     ]
     (only,) = rows[1:]
     assert only[:3] == [population["unreachable"], "ワークポート", "2019年3月22日 0:00"]
@@ -427,7 +427,7 @@ def test_report_months_in_the_era(db_url: str, population: dict[str, str]) -> No
 def test_find_in_japanese(db_url: str, population: dict[str, str]) -> None:
     rows = table_rows(ja(["find", "--email", "hanako@example.com"], db_url))
     assert rows == [
-        ["ID", "ポリシー", "状態"],
+        ["ID", "規定", "状態"],
         [population["unreachable"], "ワークポート", "連絡不通"],
     ]
     nothing = ja(["find", "--email", "nobody@example.com"], db_url)

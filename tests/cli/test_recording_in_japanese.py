@@ -204,7 +204,7 @@ def test_simulate_counts_in_japanese_and_names_the_states(db_url: str) -> None:
     first, *rest = lines(japanese.stdout)
     assert re.fullmatch(
         r"求職者 12人、イベント \d+件を生成しました"
-        r"（ルールにより拒否されたコマンド \d+件）。所要時間 \d+\.\d 秒",
+        r"（ルールにより拒否されたコマンド \d+件）。所要時間 \d+\.\d秒",
         first,
     ), first
     names = {in_japanese("account state", state) for state in states}
@@ -275,11 +275,11 @@ def test_projections_status_catch_up_and_rebuild_in_japanese(db_url: str) -> Non
         "accounts の追いつき処理: イベント 0件",
         "audit_trail の追いつき処理: イベント 0件",
     ]
-    assert re.fullmatch(r"所要時間 \d+\.\d\d 秒", caught_up[2]), caught_up
+    assert re.fullmatch(r"所要時間 \d+\.\d\d秒", caught_up[2]), caught_up
 
     rebuilt = lines(ok("ja", db_url, "projections", "rebuild", "accounts").stdout)
     assert rebuilt[0] == "accounts の再構築: イベント 1件"
-    assert re.fullmatch(r"所要時間 \d+\.\d\d 秒", rebuilt[1]), rebuilt
+    assert re.fullmatch(r"所要時間 \d+\.\d\d秒", rebuilt[1]), rebuilt
 
     english = lines(ok("en", db_url, "projections", "rebuild", "accounts").stdout)
     assert english[0] == "rebuild accounts: 1 event(s)"
@@ -523,7 +523,7 @@ def test_audit_keygen_and_a_signed_checkpoint_in_japanese(
     made = lines(ok("ja", None, "audit", "keygen", "--output", str(key)).stdout)
     assert made[:2] == [
         f"署名鍵: {key}（権限 0600。秘密にしてください）",
-        f"公開鍵: {key}.pub（監査担当者に渡してください）",
+        f"公開鍵: {key}.pub（監査人に渡してください）",
     ]
     assert re.fullmatch(
         r"検証鍵: \S+（署名付きノート形式、ノート対応ツール用）", made[2]
