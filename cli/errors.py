@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import click
@@ -16,7 +17,7 @@ from domain.errors import (
     SeekerLedgerError,
     StorageError,
 )
-from domain.i18n import N_, _
+from domain.i18n import N_, _, language
 
 USAGE = 2
 NOT_FOUND = 3
@@ -38,6 +39,17 @@ _CODES: list[tuple[type[SeekerLedgerError], int, str]] = [
 ]
 """Each kind of expected failure: its exit code and the word its line starts
 with (in the chosen language; ``--json`` carries the code instead)."""
+
+
+def click_punctuation(message: str) -> str:
+    """A usage error of click's in the chosen language's punctuation: click
+    glues its translated parts together with ``.`` and spaces
+    (``'SEEKER'.``, ``。 （もしかして…）``), which Japanese writes ``。`` and
+    without the space."""
+    if language() != "ja":
+        return message
+    message = re.sub(r"'\.(?=\s|$)", "'。", message)
+    return re.sub(r"。\s+（", "。（", message).replace("。 ", "。")
 
 
 def exit_code_for(error: SeekerLedgerError) -> tuple[int, str]:

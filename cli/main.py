@@ -16,6 +16,7 @@ from cli.errors import (
     STORAGE,
     STORAGE_LABEL,
     USAGE,
+    click_punctuation,
     report,
     report_domain_error,
 )
@@ -403,7 +404,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             click.echo(error.ctx.get_help(), err=True)
         sys.exit(USAGE)
     except click.UsageError as error:
-        report(error.format_message(), USAGE, ERROR, as_json=as_json)
+        report(click_punctuation(error.format_message()), USAGE, ERROR, as_json=as_json)
         sys.exit(USAGE)
     except click.exceptions.Exit as done:
         sys.exit(done.exit_code)

@@ -35,6 +35,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
 from uuid import UUID, uuid5
+from zoneinfo import ZoneInfo
 
 from eventsourcing.persistence import IntegrityError
 
@@ -573,11 +574,10 @@ class _Account:
 
 
 def _shown(instant: datetime, seeker: Seeker | None) -> str:
-    """An instant on the account's policy clock: ISO 8601 in English, as
-    people write it in Japanese (``domain.refusals.moment``)."""
-    if seeker is None:
-        return instant.isoformat()
-    return moment(instant, seeker.policy.zone)
+    """An instant on the account's policy clock (UTC before the account
+    exists): ISO 8601 in English, as people write it in Japanese
+    (``domain.refusals.moment``)."""
+    return moment(instant, seeker.policy.zone if seeker else ZoneInfo("UTC"))
 
 
 def _event(kind: str) -> str:
@@ -589,9 +589,9 @@ def _event(kind: str) -> str:
 def _day(day: date) -> str:
     """A date: ISO 8601 in English, ``1990年1月1日`` in Japanese."""
     if language() == "ja":
-        from domain.dates_for_people import format_date  # Babel: only when shown
+        from domain.dates_for_people import era_wanted, format_date  # Babel
 
-        return format_date(day)
+        return format_date(day, era=era_wanted())
     return day.isoformat()
 
 

@@ -8,17 +8,21 @@ import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 from urllib.parse import urlsplit
 
 import psycopg
 import pytest
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, Playwright
 
 # The repository root, so `tests.support` imports however pytest is started.
 _REPO_ROOT = str(Path(__file__).resolve().parent.parent)
 if _REPO_ROOT not in sys.path:
     sys.path.insert(0, _REPO_ROOT)
 
+from tests.support.browser import CHROMIUM, launch  # noqa: E402
 from tests.support.pgbouncer import ThrowawayPgBouncer  # noqa: E402
 from tests.support.postgres_server import (  # noqa: E402
     ThrowawayPostgres,
@@ -258,3 +262,27 @@ def english_unless_asked(monkeypatch: pytest.MonkeyPatch) -> None:
     ja``, or an environment of their own): a developer's Japanese locale
     must not change what they see. ``SEEKERS_LANG`` outranks the locale."""
     monkeypatch.setenv("SEEKERS_LANG", "en")
+
+
+@pytest.fixture(scope="session")
+def playwright() -> Iterator[Playwright]:
+    """The one Playwright of the run (it allows one per process; every
+    browser of the page tests comes from it, whatever order they run in).
+    Never skipped: a machine without Debian's Chromium fails with the
+    command that installs it (``make browser``)."""
+    from playwright.sync_api import sync_playwright
+
+    if not os.path.exists(CHROMIUM):
+        pytest.fail(f"{CHROMIUM} is missing: run `make browser`", pytrace=False)
+    with sync_playwright() as running:
+        yield running
+
+
+@pytest.fixture(scope="session")
+def browser(playwright: Playwright) -> Iterator[Browser]:
+    """One headless Chromium for the page tests."""
+    launched = launch(playwright)
+    try:
+        yield launched
+    finally:
+        launched.close()

@@ -470,7 +470,8 @@ def layout(
             Deadline(
                 key=key,
                 label=text,
-                when=when.astimezone(zone).isoformat(),
+                # the Japanese label already says when, as people write it
+                when="" if _japanese() else when.astimezone(zone).isoformat(),
                 x=x,
                 colour=DEADLINE_COLOURS[key],
                 row=row,
@@ -509,7 +510,9 @@ def _application_lanes(
                 sublabel=route_name if _japanese() else route,
                 y=top + LANE * len(lanes),
                 bar_x=scale(occurred),
-                title=f"{app}: {job} ({route_name if _japanese() else route})",
+                title=f"{app}: {job}（{route_name}）"
+                if _japanese()
+                else f"{app}: {job} ({route})",
             )
         lane = lanes[app]
         x = scale(occurred)

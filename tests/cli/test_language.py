@@ -45,10 +45,10 @@ def test_a_command_s_help_in_japanese() -> None:
 @pytest.mark.parametrize(
     ("args", "japanese"),
     [
-        (["withdraw"], "必須の引数がありません: 'SEEKER'."),
+        (["withdraw"], "必須の引数がありません: 'SEEKER'。"),
         (
             ["request-withdrawal", "x"],
-            "必須のオプションがありません: '--channel'. "
+            "必須のオプションがありません: '--channel'。"
             "次から選んでください: web, counter, phone, email, form, app",
         ),
         (["nosuch"], "'nosuch' というコマンドはありません。"),
@@ -69,7 +69,7 @@ def test_json_errors_keep_their_codes_only_the_message_is_japanese() -> None:
     result = run_cli(["--lang", "ja", "--json", "withdraw"])
     document = json.loads(one_line_failure(result, 2))
     assert document == {
-        "error": {"code": 2, "message": "必須の引数がありません: 'SEEKER'."}
+        "error": {"code": 2, "message": "必須の引数がありません: 'SEEKER'。"}
     }
     english = json.loads(one_line_failure(run_cli(["--json", "withdraw"]), 2))
     assert english["error"]["code"] == 2
@@ -124,7 +124,7 @@ def test_the_environment_chooses_japanese(environment: dict[str, str]) -> None:
     result = run_cli(["--help"], env=env)
     assert result.stdout.startswith("使い方: seekers [OPTIONS] COMMAND [ARGS]...")
     line = one_line_failure(run_cli(["withdraw"], env=env), 2)
-    assert line == "エラー: 必須の引数がありません: 'SEEKER'."
+    assert line == "エラー: 必須の引数がありません: 'SEEKER'。"
 
 
 @pytest.mark.parametrize(

@@ -31,7 +31,7 @@ from tests.helpers import CliResult, run_cli
 from tests.pages.support import assert_clean_visit, ok, ok_json, write_page
 from tests.pages.test_report_page import build_store
 from tests.pages.test_timeline_page import active_account, purged_account
-from tests.support.browser import CHROMIUM, launch, visit
+from tests.support.browser import launch, visit
 from tests.support.fonts import JAPANESE_FONT_FILE, hidden_cjk_fonts, missing_glyphs
 
 if TYPE_CHECKING:
@@ -55,26 +55,13 @@ STATE_KINDS: dict[str, str] = {
 }
 
 
-@pytest.fixture(scope="module")
-def playwright() -> Iterator[Playwright]:
-    """One Playwright for the module's browsers (it allows one per process)."""
-    from playwright.sync_api import sync_playwright
-
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: run `make browser`", pytrace=False)
+@pytest.fixture(scope="module", autouse=True)
+def japanese_font() -> None:
+    """The pages are drawn with Noto CJK (``make fonts``); the browser and
+    its Playwright are the session's (``tests/conftest.py``: one Playwright
+    per process)."""
     if not JAPANESE_FONT_FILE.exists():
         pytest.fail(f"{JAPANESE_FONT_FILE} is missing: run `make fonts`", pytrace=False)
-    with sync_playwright() as running:
-        yield running
-
-
-@pytest.fixture(scope="module")
-def browser(playwright: Playwright) -> Iterator[Browser]:
-    launched = launch(playwright)
-    try:
-        yield launched
-    finally:
-        launched.close()
 
 
 @pytest.fixture
