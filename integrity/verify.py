@@ -200,6 +200,15 @@ def _pages(
         yield page
 
 
+def _as_stored(state: Any) -> bytes:
+    """An event's state as bytes. SQLite keeps whatever type it is given, so
+    a hand edit may leave text where the ledger wrote bytes: its UTF-8 is
+    what it now says, and a digest of it is a finding, not a crash."""
+    if isinstance(state, str):
+        return state.encode("utf-8", "surrogatepass")
+    return bytes(state)
+
+
 def _uuid(stored: Any) -> UUID:
     return stored if isinstance(stored, UUID) else account_id(str(stored))
 
@@ -326,7 +335,7 @@ def verify_rows(
                             nid,
                         )
                     )
-                digest = event_digest(topic, state)
+                digest = event_digest(topic, _as_stored(state))
                 if digest != chained_digest:
                     mismatched.append(
                         (

@@ -80,6 +80,28 @@ def test_altered_state_bytes(db_url: str, store: dict[str, str]) -> None:
     assert ("altered", store["ken"], 2) in findings(document)
 
 
+def test_state_rewritten_as_text_is_a_finding_not_a_crash(
+    db_url: str, store: dict[str, str]
+) -> None:
+    """A hand edit that writes the event back as text (an UPDATE from a SQL
+    console): SQLite keeps it as text, PostgreSQL casts the literal to
+    bytea; either way it is named like any other alteration."""
+    _, _, state = event_row(db_url, store["ken"], 2)
+    raw(
+        db_url,
+        f"UPDATE {events_table(db_url)} SET state = ? "
+        "WHERE originator_id = ? AND originator_version = ?",
+        (
+            state.decode().replace("Driver", "Pilots"),
+            account_param(db_url, store["ken"]),
+            2,
+        ),
+    )
+    code, document = verify(db_url)
+    assert code == 1
+    assert ("altered", store["ken"], 2) in findings(document)
+
+
 def test_altered_version(db_url: str, store: dict[str, str]) -> None:
     raw(
         db_url,
