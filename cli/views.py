@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from domain.glossary import TERMS, label, policy_name
-from domain.i18n import _, language, pgettext
+from domain.i18n import NC_, _, language, pgettext
 
 if TYPE_CHECKING:
     from domain.history import HistoryEntry
@@ -199,12 +199,19 @@ REPORT_COLUMN_KINDS = {
 tables and the report page name them alike)."""
 
 
+UNSPECIFIED = NC_("report value", "unspecified")
+"""What the withdrawals report counts under when no reason (or channel) was
+recorded (``projections.accounts``)."""
+
+
 def term(kind: str, value: Any) -> str:
     """``value`` (a code of glossary ``kind``) as people call it; as it is
     when the glossary has none (a policy read from a file, a code the
     glossary does not list yet); ``-`` for none."""
     if value is None:
         return "-"
+    if value == UNSPECIFIED:
+        return pgettext("report value", UNSPECIFIED)
     if kind == "policy":
         return policy_name(str(value))
     return label(kind, value) if value in TERMS.get(kind, ()) else str(value)

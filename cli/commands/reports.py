@@ -264,10 +264,6 @@ REPORT_HEADER = (
 """Every report column, as a report's table heads it (a test checks that
 each column of ``REPORT_COLUMNS`` is here)."""
 
-UNSPECIFIED = NC_("report value", "unspecified")
-"""What the withdrawals report counts under when no reason (or channel) was
-recorded (``projections.accounts``)."""
-
 
 def _batches(items: Iterable[T], size: int = BATCH_SIZE) -> Iterator[list[T]]:
     iterator = iter(items)
@@ -385,8 +381,6 @@ def _cell(column: str, value: Any) -> Any:
         return short_time(value)
     if not japanese():
         return value
-    if value == UNSPECIFIED:
-        return pgettext("report value", UNSPECIFIED)
     if column in REPORT_COLUMN_KINDS:
         return term(REPORT_COLUMN_KINDS[column], value)
     if column == "month":

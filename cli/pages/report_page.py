@@ -19,11 +19,12 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+from cli import views
 from cli.pages import charts
 from cli.pages.common import STATUS_COLOURS, colour_for, local_now, month, render
 from cli.views import REPORT_COLUMN_KINDS
 from domain.dates_for_people import accounts, era_wanted, format_date
-from domain.glossary import label, policy_name
+from domain.glossary import policy_name
 from domain.guards import WITHDRAWAL_TIMINGS
 from domain.i18n import N_, NC_, _, language, ngettext, pgettext
 from domain.policy import WITHDRAWAL_REASONS
@@ -149,11 +150,7 @@ def term(kind: str, key: str) -> str:
         return key.replace("_", " ")
     if key == "(none)":
         return _("(none)")
-    if key == "unspecified":  # no reason or channel recorded (projections.accounts)
-        return pgettext("report value", "unspecified")
-    if kind == "policy":
-        return policy_name(key)
-    return label(kind, key)
+    return views.term(kind, key)
 
 
 def cell(key: str, value: Any) -> Any:

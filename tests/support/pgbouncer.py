@@ -32,13 +32,12 @@ from __future__ import annotations
 
 import contextlib
 import os
-import pwd
 import shutil
 import signal
 import subprocess
 import time
 from pathlib import Path
-from types import TracebackType
+from typing import Self
 from urllib.parse import quote
 
 import psycopg
@@ -49,10 +48,10 @@ from tests.support.postgres_server import (
     ROLE,
     PostgresUnavailable,
     ThrowawayPostgres,
+    ThrowawayProcess,
     _tail,
     chown_to,
     command_as,
-    forget_at_exit,
     free_port,
     make_temp_dir,
     os_user_when_root,
@@ -105,7 +104,7 @@ def _quoted(text: str) -> str:
     return '"' + text.replace('"', '""') + '"'
 
 
-class ThrowawayPgBouncer:
+class ThrowawayPgBouncer(ThrowawayProcess):
     """PgBouncer in transaction mode in front of ``primary`` (running).
 
     ``start()`` (or ``with``) writes the config and auth file, starts it, and
@@ -113,18 +112,15 @@ class ThrowawayPgBouncer:
     it and deletes its folder.
     """
 
+    _unavailable = PgBouncerUnavailable
+    _name = "PgBouncer"
+
     def __init__(
         self, primary: ThrowawayPostgres, *, startup_timeout: float = 15.0
     ) -> None:
+        super().__init__(startup_timeout=startup_timeout)
         self.primary = primary
-        self.startup_timeout = startup_timeout
         self.executable: str | None = None
-        self.base_dir: Path | None = None
-        self.port: int | None = None
-        self.startup_seconds: float | None = None
-        self._process: subprocess.Popen[bytes] | None = None
-        self._as_os_user: pwd.struct_passwd | None = None
-        self._owner_pid = os.getpid()
 
     # -- paths -------------------------------------------------------------
 
@@ -165,18 +161,7 @@ class ThrowawayPgBouncer:
 
     # -- lifecycle ---------------------------------------------------------
 
-    def __enter__(self) -> ThrowawayPgBouncer:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.stop()
-
-    def start(self) -> ThrowawayPgBouncer:
+    def start(self) -> Self:
         if self._process is not None:
             return self
         began = time.monotonic()
@@ -195,17 +180,6 @@ class ThrowawayPgBouncer:
             raise
         self.startup_seconds = time.monotonic() - began
         return self
-
-    def stop(self) -> None:
-        """Kill PgBouncer (SIGTERM: immediate shutdown), delete its folder."""
-        if os.getpid() != self._owner_pid:
-            return  # a forked child exiting: PgBouncer is its parent's
-        forget_at_exit(self)
-        self._kill()
-        self.port = None
-        base, self.base_dir = self.base_dir, None
-        if base is not None:
-            shutil.rmtree(base, ignore_errors=True)
 
     # -- admin -------------------------------------------------------------
 
@@ -228,11 +202,6 @@ class ThrowawayPgBouncer:
             conn.execute("RELOAD")
 
     # -- internals ---------------------------------------------------------
-
-    def _base(self) -> Path:
-        if self.base_dir is None:
-            raise PgBouncerUnavailable("PgBouncer has no folder (not started)")
-        return self.base_dir
 
     def _write_auth_file(self) -> None:
         """``"role" "SCRAM-SHA-256$..."`` for each role that can log in with a
@@ -314,7 +283,8 @@ class ThrowawayPgBouncer:
         )
 
     def _kill(self) -> None:
-        """Stop PgBouncer at once, keeping its folder (and log)."""
+        """Stop PgBouncer at once (SIGTERM: its immediate shutdown), keeping
+        its folder (and log)."""
         process, self._process = self._process, None
         if process is None:
             return

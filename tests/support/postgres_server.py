@@ -37,7 +37,7 @@ from collections.abc import Mapping, Sequence
 from glob import glob
 from pathlib import Path
 from types import FrameType, TracebackType
-from typing import Protocol
+from typing import Protocol, Self
 from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
@@ -242,7 +242,60 @@ def _stop_servers_on_sigterm() -> None:
         signal.signal(signal.SIGTERM, _stop_all_then_die)
 
 
-class ThrowawayPostgres:
+class ThrowawayProcess:
+    """What every throwaway server of the tests shares (PostgreSQL, its
+    standby, PgBouncer): a folder of its own, a port, a process, ``with``,
+    and ``stop()``, which kills it and deletes the folder, and does nothing
+    in a forked child (the server is its parent's)."""
+
+    _unavailable: type[PostgresUnavailable] = PostgresUnavailable
+    _name = "the server"
+
+    def __init__(self, *, startup_timeout: float) -> None:
+        self.startup_timeout = startup_timeout
+        self.base_dir: Path | None = None
+        self.port: int | None = None
+        self.startup_seconds: float | None = None
+        self._process: subprocess.Popen[bytes] | None = None
+        self._as_os_user: pwd.struct_passwd | None = None
+        self._owner_pid = os.getpid()
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    def start(self) -> Self:
+        raise NotImplementedError
+
+    def stop(self) -> None:
+        """Kill the process, delete its folder."""
+        if os.getpid() != self._owner_pid:
+            return  # a forked child exiting: the process is its parent's
+        forget_at_exit(self)
+        self._kill()
+        self.port = None
+        base, self.base_dir = self.base_dir, None
+        if base is not None:
+            shutil.rmtree(base, ignore_errors=True)
+
+    def _kill(self) -> None:
+        """Stop the process at once, keeping its folder (and log)."""
+        raise NotImplementedError
+
+    def _base(self) -> Path:
+        if self.base_dir is None:
+            raise self._unavailable(f"{self._name} has no folder (not started)")
+        return self.base_dir
+
+
+class ThrowawayPostgres(ThrowawayProcess):
     """A PostgreSQL server in a temporary folder, for one test run.
 
     ``start()`` (or ``with``) initialises and starts it, creates the role
@@ -264,15 +317,9 @@ class ThrowawayPostgres:
         settings: Mapping[str, str] | None = None,
         startup_timeout: float = 30.0,
     ) -> None:
+        super().__init__(startup_timeout=startup_timeout)
         self.settings: dict[str, str] = {**_SERVER_SETTINGS, **(settings or {})}
-        self.startup_timeout = startup_timeout
         self.bin_dir: Path | None = None
-        self.base_dir: Path | None = None
-        self.port: int | None = None
-        self.startup_seconds: float | None = None
-        self._process: subprocess.Popen[bytes] | None = None
-        self._as_os_user: pwd.struct_passwd | None = None
-        self._owner_pid = os.getpid()
 
     # -- paths -------------------------------------------------------------
 
@@ -300,18 +347,7 @@ class ThrowawayPostgres:
 
     # -- lifecycle ---------------------------------------------------------
 
-    def __enter__(self) -> ThrowawayPostgres:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.stop()
-
-    def start(self) -> ThrowawayPostgres:
+    def start(self) -> Self:
         if self._process is not None:
             return self
         began = time.monotonic()
@@ -329,17 +365,6 @@ class ThrowawayPostgres:
             raise
         self.startup_seconds = time.monotonic() - began
         return self
-
-    def stop(self) -> None:
-        """Kill the server (``pg_ctl stop -m immediate``), delete its folder."""
-        if os.getpid() != self._owner_pid:
-            return  # a forked child exiting: the server is its parent's
-        forget_at_exit(self)
-        self._kill_server()
-        self.port = None
-        base, self.base_dir = self.base_dir, None
-        if base is not None:
-            shutil.rmtree(base, ignore_errors=True)
 
     # -- databases ---------------------------------------------------------
 
@@ -367,11 +392,6 @@ class ThrowawayPostgres:
             drop_database(conn, name)
 
     # -- internals ---------------------------------------------------------
-
-    def _base(self) -> Path:
-        if self.base_dir is None:
-            raise PostgresUnavailable("the server has no folder (not started)")
-        return self.base_dir
 
     def _bin(self, name: str) -> str:
         assert self.bin_dir is not None
@@ -492,11 +512,12 @@ class ThrowawayPostgres:
                     return None
             except psycopg.OperationalError:
                 time.sleep(0.02)
-        self._kill_server()
+        self._kill()
         return f"accepted no connections within {self.startup_timeout:g} s"
 
-    def _kill_server(self) -> None:
-        """Stop the server at once, keeping its folder (and log)."""
+    def _kill(self) -> None:
+        """Stop the server at once (``pg_ctl stop -m immediate``), keeping its
+        folder (and log)."""
         process, self._process = self._process, None
         if process is None:
             return
