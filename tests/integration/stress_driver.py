@@ -82,6 +82,8 @@ def _application_to_close(db_url: str, account: str, rng: random.Random) -> str 
 
     Applications are never removed, so the one chosen exists when the close
     runs; another operator may have closed it meanwhile (then: refused, 4).
+    The test gives every account an application before the operators start,
+    so ``None`` (and the ``apply`` drawn instead) only follows a failed read.
     """
     shown = run_cli(["--json", "show", account], db_url=db_url, actor="stress:reader")
     if shown.code != 0:
