@@ -1,7 +1,7 @@
 """Erasing a seeker's key in the same transaction as their ``Purged`` event.
 
 A purge is only real when the data key is gone: the key row and the
-email-index rows are deleted by the recorder right after it inserts the
+blind-index rows (email, reading) are deleted by the recorder right after it inserts the
 event that ends the account (``adapters.recorders``), inside the insert's
 transaction, so the event and the erasure commit together or not at all. On
 SQLite ``secure_delete`` zeroes the freed cells in that same transaction;
@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Protocol
 
-TABLES = ("seeker_keys", "email_index")
+TABLES = ("seeker_keys", "email_index", "reading_index")
 
 
 class Statements(Protocol):

@@ -16,9 +16,9 @@ from domain.errors import StorageError
 from domain.i18n import N_, _
 
 PROBE_TIMEOUT_SECONDS = 3
-SCHEMA_VERSION = 5  # 2: the audit integrity tables; 3: fewer account indexes;
+SCHEMA_VERSION = 6  # 2: the audit integrity tables; 3: fewer account indexes;
 # 4: the principal of each chain row, stamped by a trigger; 5: the functions
-# of a blue-green projections rebuild
+# of a blue-green projections rebuild; 6: the name readings' blind index
 SCHEMA_MARKER = "seekers_schema"
 SCHEMA_LOCK = 0x5EE4E25  # any constant: the advisory lock guarding schema setup
 _PROBLEMS = (

@@ -93,7 +93,7 @@ REBUILD_FUNCTIONS = (
 """The owner's functions a projections rebuild runs its DDL through (made
 with the schema by ``projections.postgres_rebuild.rebuild_functions``): the
 swapped-in tables keep the live ones' owner and grants."""
-KEYS = ("seeker_keys", "email_index")
+KEYS = ("seeker_keys", "email_index", "reading_index")
 MARKER = "seekers_roles"
 """The table whose presence says this store's roles are installed."""
 
@@ -176,6 +176,7 @@ def functions(final_topics: list[str]) -> list[sql.Composed]:
                 WHERE e.originator_id = ANY(ids::uuid[]) AND e.topic = ANY({topics});
                 DELETE FROM seeker_keys WHERE seeker_id = ANY(ended);
                 DELETE FROM email_index WHERE seeker_id = ANY(ended);
+                DELETE FROM reading_index WHERE seeker_id = ANY(ended);
             END $$"""
         ).format(events=sql.Identifier(EVENTS), topics=sql.Literal(final_topics)),
         sql.SQL(
@@ -235,7 +236,9 @@ def install_statements() -> list[sql.Composable]:
             _names(PROJECTIONS), writers
         ),
         sql.SQL("GRANT SELECT, INSERT ON seeker_keys TO {}").format(writers),
-        sql.SQL("GRANT SELECT, INSERT, DELETE ON email_index TO {}").format(writers),
+        sql.SQL(
+            "GRANT SELECT, INSERT, DELETE ON email_index, reading_index TO {}"
+        ).format(writers),
         sql.SQL("GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO {}").format(writers),
         sql.SQL("GRANT EXECUTE ON FUNCTION seekers_erase_keys(text[]) TO {}").format(
             writers
@@ -259,9 +262,9 @@ def install_statements() -> list[sql.Composable]:
             _names(PROJECTIONS),
             sql.Identifier(AUDITOR),
         ),
-        sql.SQL("GRANT SELECT (seeker_id) ON seeker_keys, email_index TO {}").format(
-            sql.Identifier(AUDITOR)
-        ),
+        sql.SQL(
+            "GRANT SELECT (seeker_id) ON seeker_keys, email_index, reading_index TO {}"
+        ).format(sql.Identifier(AUDITOR)),
         sql.SQL("GRANT INSERT ON integrity_checkpoints TO {}").format(
             sql.Identifier(AUDITOR)
         ),

@@ -41,7 +41,8 @@ class SealedPersonalData:
 
 class Vault(Protocol):
     """Holds one data key per seeker, itself wrapped by a master key, and
-    the keyed hashes that find an account by email without storing it."""
+    the keyed hashes that find an account by email or by the reading of its
+    name without storing either."""
 
     def seal(self, seeker_id: UUID, plaintext: bytes) -> bytes: ...
 
@@ -62,9 +63,14 @@ class Vault(Protocol):
     def claim_email(self, policy: str, email: str, seeker_id: UUID) -> UUID | None:
         """Index the email under the policy; the earlier holder if taken."""
 
-    def release_email(self, seeker_id: UUID) -> None: ...
+    def release_indexes(self, seeker_id: UUID) -> None: ...
 
     def find_email(self, email: str) -> list[tuple[str, UUID]]: ...
+
+    def index_readings(self, entries: Sequence[tuple[str, str, UUID]]) -> None:
+        """Index (policy, reading, seeker): a name's reading, never unique."""
+
+    def find_reading(self, reading: str) -> list[tuple[str, UUID]]: ...
 
 
 class SealedPersonalDataAsBase64(Transcoding):

@@ -83,7 +83,7 @@ class SQLiteStoreFactory(SQLiteFactory):
         library_pool.close()
 
 
-SCHEMA_MARK = 0x5EE4_0002
+SCHEMA_MARK = 0x5EE4_0003
 """``PRAGMA user_version`` of a SQLite store whose set-up is complete: the
 library's tables and their tracking migration, the chain's and the requests'
 tables, the key tables, the projections' tables and indexes (the SQLite
@@ -91,7 +91,8 @@ counterpart of ``adapters.postgres.SCHEMA_VERSION``). A store carrying it is
 opened without any of that DDL (``CREATE_TABLE=no``), so bump the low digits
 whenever the set-up changes: a store with any other mark, or none (written
 before marks existed), is set up again once and marked. 1: the first mark;
-2: the key tables are made with the rest, not when first needed."""
+2: the key tables are made with the rest, not when first needed; 3: the name
+readings' blind index."""
 LOCK_POLL_SECONDS = (0.005, 0.05)
 """First and longest pause between tries of the set-up lock."""
 

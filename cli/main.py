@@ -145,7 +145,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "find": (
         "cli.commands.privacy:find",
-        "Accounts registered with an email (through its keyed hash, never stored).",
+        "Accounts by email or name reading (keyed hashes: neither is stored).",
     ),
     "export-data": (
         "cli.commands.privacy:export_data",

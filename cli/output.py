@@ -157,6 +157,10 @@ def account_text(view: dict[str, Any]) -> str:
         lines.append("  " + _("personal data erased"))
     else:
         lines.append(field_line(pgettext("account view", "name"), view["name"]))
+        if view["name_kana"]:
+            lines.append(
+                field_line(pgettext("account view", "name (kana)"), view["name_kana"])
+            )
         lines.append(field_line(pgettext("account view", "email"), view["email"]))
         if view["phone"]:
             lines.append(field_line(pgettext("account view", "phone"), view["phone"]))

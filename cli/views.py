@@ -65,6 +65,7 @@ def account_view(seeker: Seeker) -> dict[str, Any]:
         "version": seeker.version,
         "personal_sealed": sealed,
         "name": personal.name if personal else None,
+        "name_kana": personal.name_kana if personal else None,
         "email": personal.email if personal else None,
         "phone": personal.phone if personal else None,
         "birth_date": personal.birth_date.isoformat()

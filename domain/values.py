@@ -22,15 +22,22 @@ class PersonalData:
     phone: str | None = None
     birth_date: date | None = None
     notes: str | None = None
+    name_kana: str | None = None
+    """The name's reading in katakana (``domain.kana``), when it was given."""
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        data = {
             "name": self.name,
             "email": self.email,
             "phone": self.phone,
             "birth_date": self.birth_date.isoformat() if self.birth_date else None,
             "notes": self.notes,
         }
+        if self.name_kana is not None:
+            # Only when given: what was sealed before readings existed, and
+            # every registration without one, keep their exact bytes.
+            data["name_kana"] = self.name_kana
+        return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> PersonalData:
@@ -41,6 +48,7 @@ class PersonalData:
             phone=data.get("phone"),
             birth_date=date.fromisoformat(birth_date) if birth_date else None,
             notes=data.get("notes"),
+            name_kana=data.get("name_kana"),
         )
 
 

@@ -1,4 +1,5 @@
-"""The key table and the email blind index, on SQLite or PostgreSQL.
+"""The key table and the blind indexes (email, name reading), on SQLite or
+PostgreSQL.
 
 They live in the store's own database, beside the events, but in tables of
 their own: destroying a key is one row, overwritten where the database lets
@@ -45,7 +46,19 @@ SCHEMA = [
     )""",
     "CREATE INDEX IF NOT EXISTS email_index_seeker ON email_index (seeker_id)",
     "CREATE INDEX IF NOT EXISTS email_index_digest ON email_index (digest)",
+    # A reading is indexed whole and by each part (``domain.kana``); names
+    # are not unique, so neither is a digest.
+    """CREATE TABLE IF NOT EXISTS reading_index (
+        policy TEXT NOT NULL,
+        digest TEXT NOT NULL,
+        seeker_id TEXT NOT NULL,
+        PRIMARY KEY (digest, seeker_id)
+    )""",
+    "CREATE INDEX IF NOT EXISTS reading_index_seeker ON reading_index (seeker_id)",
 ]
+
+INDEXES = ("email_index", "reading_index")
+"""The blind indexes: rows of a seeker's go with their key."""
 
 
 KEY_CHECK_ROW = "~master-key-check"
@@ -100,6 +113,28 @@ class KeyTable:
             sql = sql.replace("?", "%s")
         with self.datastore.transaction(commit=True) as cursor:
             cursor.executemany(sql, entries)
+
+    def insert_readings(self, entries: Sequence[tuple[str, str, str]]) -> None:
+        """Index many (policy, digest, seeker); a part repeated in one reading
+        (ヤマダ ヤマダ) is one row."""
+        if not entries:
+            return
+        sql = (
+            "INSERT INTO reading_index (policy, digest, seeker_id) VALUES (?, ?, ?) "
+            "ON CONFLICT (digest, seeker_id) DO NOTHING"
+        )
+        if self.on_postgres:
+            sql = sql.replace("?", "%s")
+        with self.datastore.transaction(commit=True) as cursor:
+            cursor.executemany(sql, entries)
+
+    def find_reading(self, digest: str) -> list[tuple[str, str]]:
+        rows = self._query(
+            "SELECT policy, seeker_id FROM reading_index WHERE digest = ? "
+            "ORDER BY policy, seeker_id",
+            (digest,),
+        )
+        return [(str(row["policy"]), str(row["seeker_id"])) for row in rows]
 
     def wrapped_key(self, seeker_id: str) -> bytes | None:
         rows = self._query(
@@ -166,8 +201,9 @@ class KeyTable:
         )
         return [(str(row["policy"]), str(row["seeker_id"])) for row in rows]
 
-    def release_email(self, seeker_id: str) -> None:
-        self._run("DELETE FROM email_index WHERE seeker_id = ?", (seeker_id,))
+    def release_indexes(self, seeker_id: str) -> None:
+        for table in INDEXES:
+            self._run(f"DELETE FROM {table} WHERE seeker_id = ?", (seeker_id,))
 
     def destroy_keys(self, seeker_ids: Sequence[str]) -> None:
         """Delete the wrapped keys and overwrite where they were stored."""
@@ -182,8 +218,8 @@ class KeyTable:
             with postgres.get_connection() as connection:
                 # Outside a transaction: rewrites the table, dropping the
                 # dead row versions that still held the key.
-                connection.execute("VACUUM FULL seeker_keys")
-                connection.execute("VACUUM FULL email_index")
+                for table in ("seeker_keys", *INDEXES):
+                    connection.execute(f"VACUUM FULL {table}")
             return
         assert isinstance(self.datastore, SQLiteDatastore)
         with self.datastore.get_connection(commit=True) as connection:
@@ -191,7 +227,7 @@ class KeyTable:
             cursor.execute("PRAGMA secure_delete = ON")
             cursor.execute("BEGIN IMMEDIATE")
             try:
-                for table in ("seeker_keys", "email_index"):
+                for table in ("seeker_keys", *INDEXES):
                     cursor.executemany(f"DELETE FROM {table} WHERE seeker_id = ?", rows)
             except BaseException:
                 connection.rollback()
@@ -213,6 +249,7 @@ class MemoryKeyTable:
     def __init__(self) -> None:
         self.keys: dict[str, bytes] = {}
         self.emails: dict[tuple[str, str], str] = {}
+        self.readings: set[tuple[str, str, str]] = set()
 
     def insert_keys(self, keys: Sequence[tuple[str, bytes]]) -> None:
         self.keys.update(keys)
@@ -238,11 +275,18 @@ class MemoryKeyTable:
     def find_email(self, digest: str) -> list[tuple[str, str]]:
         return sorted((p, s) for (p, d), s in self.emails.items() if d == digest)
 
-    def release_email(self, seeker_id: str) -> None:
+    def insert_readings(self, entries: Sequence[tuple[str, str, str]]) -> None:
+        self.readings.update(entries)
+
+    def find_reading(self, digest: str) -> list[tuple[str, str]]:
+        return sorted({(p, s) for p, d, s in self.readings if d == digest})
+
+    def release_indexes(self, seeker_id: str) -> None:
         for key in [k for k, s in self.emails.items() if s == seeker_id]:
             del self.emails[key]
+        self.readings = {entry for entry in self.readings if entry[2] != seeker_id}
 
     def destroy_keys(self, seeker_ids: Sequence[str]) -> None:
         for seeker_id in seeker_ids:
             self.keys.pop(seeker_id, None)
-            self.release_email(seeker_id)
+            self.release_indexes(seeker_id)

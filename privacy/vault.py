@@ -4,7 +4,8 @@ Each seeker's personal data is sealed with a data key of their own, bound to
 their account id as associated data (a sealed value copied onto another
 account does not open). The data keys are stored wrapped by the master key;
 destroying one makes every copy of that seeker's personal data unreadable at
-once (crypto-shredding). Emails are found through a keyed hash, never stored.
+once (crypto-shredding). Emails, and names by their reading, are found
+through keyed hashes (blind indexes), never stored.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.hashes import SHA256
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from domain import kana
 from domain.errors import StorageError
 from domain.i18n import _
 from privacy.key_table import KeyTable, MemoryKeyTable
@@ -45,9 +47,8 @@ class Vault:
     def __init__(self, table: KeyTable | MemoryKeyTable, master_key: bytes) -> None:
         self.table = table
         self._master = AESGCM(master_key)
-        self._index_key = HKDF(
-            algorithm=SHA256(), length=32, salt=None, info=b"seekers/email-index"
-        ).derive(master_key)
+        self._index_key = _index_key(master_key, b"seekers/email-index")
+        self._reading_key = _index_key(master_key, b"seekers/reading-index")
         self._keys: dict[UUID, bytes | None] = {}
 
     # -- data keys -------------------------------------------------------
@@ -144,11 +145,48 @@ class Vault:
             ]
         )
 
-    def release_email(self, seeker_id: UUID) -> None:
-        self.table.release_email(str(seeker_id))
+    def release_indexes(self, seeker_id: UUID) -> None:
+        """Forget the seeker's email and reading (a registration that never
+        completed, or an account erased before these rows went with its key)."""
+        self.table.release_indexes(str(seeker_id))
 
     def find_email(self, email: str) -> list[tuple[str, UUID]]:
         return [
             (policy, UUID(seeker))
             for policy, seeker in self.table.find_email(self.email_digest(email))
         ]
+
+    # -- the reading blind index -----------------------------------------
+
+    def reading_digest(self, key: str) -> str:
+        """The keyed hash of one search key of a reading (``domain.kana``).
+
+        Its own key, derived apart from the email index's: a reading's hash
+        never equals an email's, and one index says nothing of the other."""
+        return hmac.new(self._reading_key, key.encode(), hashlib.sha256).hexdigest()
+
+    def index_readings(self, entries: Sequence[tuple[str, str, UUID]]) -> None:
+        """Index (policy, stored reading, seeker) by the whole reading and by
+        each of its parts; names are not unique, so nothing is claimed."""
+        self.table.insert_readings(
+            [
+                (policy, self.reading_digest(key), str(seeker))
+                for policy, reading, seeker in entries
+                for key in kana.search_keys(reading)
+            ]
+        )
+
+    def find_reading(self, reading: str) -> list[tuple[str, UUID]]:
+        """Accounts (policy, id) whose reading is, or has a part that is,
+        ``reading`` as someone typed it; ``BadValue`` if it is not kana."""
+        digest = self.reading_digest(kana.query_key(reading))
+        return [
+            (policy, UUID(seeker)) for policy, seeker in self.table.find_reading(digest)
+        ]
+
+
+def _index_key(master_key: bytes, purpose: bytes) -> bytes:
+    """A blind index's HMAC key, derived from the master key for one purpose."""
+    return HKDF(algorithm=SHA256(), length=32, salt=None, info=purpose).derive(
+        master_key
+    )

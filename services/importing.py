@@ -85,10 +85,14 @@ CSV_HEADER = (
     "occurred_at",
     "actor",
 )
+CSV_OPTIONAL = ("name_kana",)
+"""Columns a CSV may add after ``CSV_HEADER`` (files written before them
+still import as they are)."""
 COMMON = ("ref", "type", "occurred_at", "actor")
 REGISTRATION = (
     "policy",
     "name",
+    "name_kana",
     "email",
     "birth_date",
     "phone",
@@ -216,7 +220,8 @@ def read_jsonl(lines: Iterable[str]) -> list[_Line]:
 
 
 def read_csv(text: str) -> list[_Line]:
-    """Registrations, one a row, under the header ``CSV_HEADER``."""
+    """Registrations, one a row, under the header ``CSV_HEADER`` (and
+    ``CSV_OPTIONAL``, if given)."""
     reader = csv.reader(io.StringIO(text, newline=""))
     parsed: list[_Line] = []
     header: list[str] | None = None
@@ -224,10 +229,19 @@ def read_csv(text: str) -> list[_Line]:
         number = reader.line_num
         if header is None:
             header = [cell.strip() for cell in row]
-            if tuple(header) != CSV_HEADER:
+            extra = tuple(header[len(CSV_HEADER) :])
+            if tuple(header[: len(CSV_HEADER)]) != CSV_HEADER or extra not in (
+                (),
+                CSV_OPTIONAL,
+            ):
                 raise BadValue(
-                    _("line {line}: the CSV header must be {header}").format(
-                        line=number, header=",".join(CSV_HEADER)
+                    _(
+                        "line {line}: the CSV header must be {header} "
+                        "(then {optional}, if given)"
+                    ).format(
+                        line=number,
+                        header=",".join(CSV_HEADER),
+                        optional=",".join(CSV_OPTIONAL),
                     )
                 )
             continue
@@ -516,6 +530,7 @@ class _Account:
                 _text(record, "email"),
                 birth_date,
                 _optional_text(record, "phone"),
+                _optional_text(record, "name_kana"),
             )
         except BadValue as error:
             raise BadLine(str(error)) from None

@@ -32,6 +32,7 @@ from adapters.sealing import (
     Vault,
 )
 from adapters.storage import LEDGER_NAME
+from domain import kana
 from domain.errors import (
     BadValue,
     Conflict,
@@ -130,6 +131,7 @@ class SeekerLedger(Application[UUID]):
         actor: str,
         at: str | datetime | None = None,
         seeker_id: UUID | None = None,
+        name_kana: str | None = None,
     ) -> Outcome:
         seeker = new_seeker(
             policy=policy,
@@ -143,26 +145,33 @@ class SeekerLedger(Application[UUID]):
             at=at,
             seeker_id=seeker_id,
             clock=self.clock,
+            name_kana=name_kana,
         )
         return self.open_account(seeker)
 
     def open_account(self, seeker: Seeker) -> Outcome:
         """Store a new account made by ``new_seeker``: its data key, its
         email in the blind index (one live account per email and policy),
-        its ``Registered`` event."""
+        its name's reading in the other (any number of accounts), its
+        ``Registered`` event."""
         earlier = self.previous_outcome(before_save=True)
         if earlier is not None:
             return earlier
-        assert seeker.personal is not None and seeker.personal.email is not None
+        personal = seeker.personal
+        assert personal is not None and personal.email is not None
         vault = self._require_vault()
-        self._claim_email(vault, seeker.policy, seeker.personal.email, seeker.id)
+        self._claim_email(vault, seeker.policy, personal.email, seeker.id)
         try:
             vault.create_key(seeker.id)
+            if personal.name_kana is not None:
+                vault.index_readings(
+                    [(seeker.policy.name, personal.name_kana, seeker.id)]
+                )
             with self._request_result(str(seeker.id)):
                 self._save(seeker)
         except BaseException:
             if not self._stored(seeker.id):
-                vault.release_email(seeker.id)
+                vault.release_indexes(seeker.id)
             earlier = self.previous_outcome()
             if earlier is not None:  # committed after all: the reply was lost
                 return replace(earlier, replayed=False)
@@ -180,15 +189,20 @@ class SeekerLedger(Application[UUID]):
         """
         vault = self._require_vault()
         ids = [seeker.id for seeker in seekers]
-        entries = []
+        emails, readings = [], []
         for seeker in seekers:
             registered = seeker.pending_events[0] if seeker.pending_events else None
-            email = getattr(getattr(registered, "personal", None), "email", None)
-            if email and not seeker.is_erased:
-                entries.append((seeker.policy.name, email, seeker.id))
+            personal = getattr(registered, "personal", None)
+            if not isinstance(personal, PersonalData) or seeker.is_erased:
+                continue
+            if personal.email:
+                emails.append((seeker.policy.name, personal.email, seeker.id))
+            if personal.name_kana:
+                readings.append((seeker.policy.name, personal.name_kana, seeker.id))
         vault.create_keys(ids)
         try:
-            vault.index_emails(entries)
+            vault.index_emails(emails)
+            vault.index_readings(readings)
             self._save(*seekers)
         except BaseException:
             if not self._stored(ids[0]):  # none of the batch went in: no orphans
@@ -234,7 +248,7 @@ class SeekerLedger(Application[UUID]):
                 earlier = None  # a registration that never completed
             if earlier is not None and not earlier.is_erased:
                 raise Refused(_duplicate_email_message(earlier), state=None)
-            vault.release_email(holder)
+            vault.release_indexes(holder)
         raise Conflict(
             _("email index for policy {policy} keeps changing").format(
                 policy=policy_name(policy.name)
@@ -569,6 +583,11 @@ class SeekerLedger(Application[UUID]):
         """Accounts registered with this email (policy, id), via the blind index."""
         return self._require_vault().find_email(email)
 
+    def find_by_reading(self, reading: str) -> list[tuple[str, UUID]]:
+        """Accounts whose name reads so, in whole or by one of its parts
+        (policy, id), via the reading's blind index (``domain.kana``)."""
+        return self._require_vault().find_reading(reading)
+
     def get_seeker(self, seeker_id: UUID) -> Seeker:
         try:
             seeker: object = self.repository.get(seeker_id, projector_func=_replay)
@@ -676,6 +695,7 @@ def new_seeker(
     at: str | datetime | None = None,
     seeker_id: UUID | None = None,
     clock: Callable[[], datetime] = utcnow,
+    name_kana: str | None = None,
 ) -> Seeker:
     """A new account, checked by every value and rule that needs no store.
 
@@ -684,7 +704,7 @@ def new_seeker(
     opened: on a path with no store yet, nothing is created.
     """
     occurred_at = business_time(at, policy, not_before=None, now=clock())
-    personal = _registration_personal_data(name, email, birth_date, phone)
+    personal = _registration_personal_data(name, email, birth_date, phone, name_kana)
     if birth_date >= occurred_at.astimezone(policy.zone).date():
         raise BadValue(
             _("birth date {birth_date} is not in the past").format(
@@ -712,7 +732,11 @@ def _current_request_id() -> str | None:
 
 
 def _registration_personal_data(
-    name: str, email: str, birth_date: date, phone: str | None
+    name: str,
+    email: str,
+    birth_date: date,
+    phone: str | None,
+    name_kana: str | None = None,
 ) -> PersonalData:
     name = " ".join(name.split())
     if not name:
@@ -725,7 +749,13 @@ def _registration_personal_data(
         digits = [c for c in phone if c.isdigit()]
         if len(digits) < 7 or any(c not in "0123456789+-() " for c in phone):
             raise BadValue(_("not a phone number: {given!r}").format(given=phone))
-    return PersonalData(name=name, email=email, phone=phone, birth_date=birth_date)
+    return PersonalData(
+        name=name,
+        email=email,
+        phone=phone,
+        birth_date=birth_date,
+        name_kana=kana.reading(name_kana) if name_kana is not None else None,
+    )
 
 
 def _duplicate_email_message(earlier: Seeker) -> str:

@@ -53,7 +53,7 @@ class PlainVault:
     def claim_email(self, policy: str, email: str, seeker_id: UUID) -> UUID | None:
         return None
 
-    def release_email(self, seeker_id: UUID) -> None:
+    def release_indexes(self, seeker_id: UUID) -> None:
         pass
 
     def find_email(self, email: str) -> list[tuple[str, UUID]]:
@@ -61,6 +61,12 @@ class PlainVault:
 
     def index_emails(self, entries: Sequence[tuple[str, str, UUID]]) -> None:
         pass
+
+    def index_readings(self, entries: Sequence[tuple[str, str, UUID]]) -> None:
+        pass
+
+    def find_reading(self, reading: str) -> list[tuple[str, UUID]]:
+        return []
 
 
 def _register(ledger: SeekerLedger, number: int) -> UUID:

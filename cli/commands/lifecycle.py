@@ -20,6 +20,10 @@ from domain.timerules import parse_date
 
 @click.command()
 @click.option("--name", required=True, help="Full name.")
+@click.option(
+    "--name-kana",
+    help="The name's reading, in katakana or hiragana (kept in katakana).",
+)
 @click.option("--email", required=True)
 @click.option("--birth-date", required=True, metavar="YYYY-MM-DD")
 @click.option(
@@ -35,6 +39,7 @@ from domain.timerules import parse_date
 @at_option
 def register(
     name: str,
+    name_kana: str | None,
     email: str,
     birth_date: str,
     policy_name: str,
@@ -52,6 +57,7 @@ def register(
     seeker = new_seeker(
         policy=load_policy(policy_name),
         name=name,
+        name_kana=name_kana,
         email=email,
         birth_date=parse_date(birth_date),
         phone=phone,

@@ -1,4 +1,5 @@
-"""Commands about personal data: finding an account by email, subject access."""
+"""Commands about personal data: finding an account by email or by the
+reading of its name, subject access."""
 
 from __future__ import annotations
 
@@ -17,12 +18,22 @@ from domain.timerules import utcnow
 
 
 @click.command()
-@click.option("--email", required=True, help="The email to look for.")
-def find(email: str) -> None:
-    """Accounts registered with an email (through its keyed hash, never stored)."""
+@click.option("--email", help="The email to look for.")
+@click.option(
+    "--name-kana",
+    help="The name's reading to look for: the whole, or the family or given name.",
+)
+def find(email: str | None, name_kana: str | None) -> None:
+    """Accounts by email or name reading (keyed hashes: neither is stored)."""
+    if (email is None) == (name_kana is None):
+        raise click.UsageError(_("give --email or --name-kana (one of them)"))
     run = session()
     ledger = run.ledger()
-    matches = run.call(ledger.find_by_email, email)
+    if email is not None:
+        matches = run.call(ledger.find_by_email, email)
+    else:
+        assert name_kana is not None
+        matches = run.call(ledger.find_by_reading, name_kana)
     accounts = []
     for policy, seeker_id in matches:
         seeker = run.call(ledger.get_seeker, seeker_id)
@@ -33,7 +44,10 @@ def find(email: str) -> None:
         emit_json({"accounts": accounts})
         return
     if not accounts:
-        click.echo(_("no account with that email"))
+        if email is not None:
+            click.echo(_("no account with that email"))
+        else:
+            click.echo(_("no account whose name reads so"))
         return
     rows = [
         [a["id"], term("policy", a["policy"]), term("account state", a["status"])]
@@ -66,7 +80,7 @@ def export_data(seeker: str, output: Path | None) -> None:
     zone = account.policy.zone
     view = account_view(account)
     erased = account.status == "purged"
-    personal_keys = ("name", "email", "phone", "birth_date")
+    personal_keys = ("name", "name_kana", "email", "phone", "birth_date")
     document = {
         "id": str(seeker_id),
         "policy": account.policy.name,
