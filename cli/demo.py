@@ -238,16 +238,18 @@ def run_demo(db: Path = DEMO_DB) -> None:
 
 def at_the_counter_in_japanese(demo: Demo, db: Path) -> list[Path]:
     """One seeker's life as the people at a HelloWork counter see it
-    (``--lang ja``), typed as a Japanese keyboard types it: a full-width
-    email, an era birth date, Japanese dates for ``--at``."""
+    (``--lang ja``), typed as a Japanese keyboard types it: a reading in
+    hiragana, a full-width email, an era birth date, Japanese dates for
+    ``--at``; found again at the counter by her family name's reading."""
     section("日本語: ハローワークの窓口で、ある求職者の一年 (--lang ja)")
     ja = ("--lang", "ja")
     kaori = demo.new_id(
-        "--name", "鈴木 かおり",
+        "--name", "鈴木 かおり", "--name-kana", "すずき　かおり",
         "--email", "ｋａｏｒｉ．ｓｕｚｕｋｉ＠ｅｘａｍｐｌｅ．ｊｐ",
         "--birth-date", "平成2年5月6日", "--policy", "hellowork",
         "--channel", "counter", "--at", "令和7年1月6日", options=ja,
     )  # fmt: skip
+    demo.run(*ja, "find", "--name-kana", "スズキ")
     demo.run(*ja, "apply", kaori, "--job", "一般事務", "--route", "agency",
              "--at", "令和7年1月8日")  # fmt: skip
     demo.run(*ja, "schedule-interview", kaori, "A1", "--on", "2025年1月20日 10:00",

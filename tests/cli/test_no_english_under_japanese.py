@@ -625,7 +625,10 @@ BUILD: dict[str, Case] = {
     # W: workport, through every recording command; ends active.
     "register": Case(
         register(
-            "W", "workport", extra="--advisor 鈴木 --phone 090-1234-5678 --channel web"
+            "W",
+            "workport",
+            extra="--advisor 鈴木 --phone 090-1234-5678 --channel web "
+            "--name-kana 'やまだ　たろう'",
         ),
         account="W",
     ),
@@ -792,6 +795,8 @@ COMMANDS: dict[str, Case] = {
     "list --status withdrawn --limit 1": Case("list --status withdrawn --limit 1"),
     "find": Case("find --email w@example.jp"),
     "find (nobody)": Case("find --email nobody@example.jp"),
+    "find --name-kana": Case("find --name-kana ヤマダ"),
+    "find --name-kana (nobody)": Case("find --name-kana タナカ"),
     "export-data": Case("export-data {W}"),
     "projections status": Case("projections status"),
     "projections run (SQLite: polling)": Case(
@@ -944,6 +949,10 @@ ERRORS: dict[str, Case] = {
     ),
     "usage: --output with a report other than html": Case(
         "report status --output {tmp}/x.txt", 2
+    ),
+    "usage: find with neither --email nor --name-kana": Case("find", 2),
+    "bad value: a reading that is not kana": Case(
+        register("BX", "workport", "2025-03-01", "--name-kana 山田"), 2
     ),
     "bad value: a date that does not exist": Case("lapse {H} --at 2025-02-30", 2),
     "bad value: an era date after the era's end": Case(
