@@ -57,6 +57,8 @@ def demo_store(db_url: str) -> str:
                 "register",
                 "--name",
                 "山田 太郎",
+                "--name-kana",
+                "ヤマダ タロウ",
                 "--email",
                 "taro.yamada@example.jp",
                 "--birth-date",
