@@ -235,7 +235,7 @@ class Session:
                 self._ledger = SeekerLedger(env=environment, vault=opener)
                 self._projections = Projections(self._ledger, create_tables=creating)
                 if creating:
-                    create_postgres_extras(self._ledger, migrating=self.migrating)
+                    create_postgres_extras(self._ledger)
 
     def _refuse_writes_to_standby(self, config: StorageConfig) -> None:
         """A hot standby serves the read commands only."""
@@ -447,18 +447,21 @@ class Session:
             self._ledger = None
 
 
-def create_postgres_extras(ledger: SeekerLedger, *, migrating: bool = False) -> None:
+def create_postgres_extras(ledger: SeekerLedger) -> None:
     """What a new (or upgraded) PostgreSQL store needs beyond the library's,
     the chain's and the projections' tables: the key tables and, when roles
-    are installed and the owner migrates, their grants again (for tables
-    added since)."""
+    are installed, their grants again (for tables added since).
+
+    Whenever the owner sets the schema up, not only under ``migrate``: any
+    command of the owner's upgrades an older schema, and a table it adds
+    (schema 6's ``reading_index``) would otherwise have no grants, failing
+    every other login with "permission denied" until someone thought of
+    running ``migrate``."""
     from adapters.roles import MARKER, install_statements
     from privacy.key_table import create_key_tables
 
     datastore: Any = ledger.factory.datastore  # type: ignore[attr-defined]
     create_key_tables(datastore)
-    if not migrating:
-        return
     with datastore.transaction(commit=True) as cursor:
         cursor.execute("SELECT to_regclass(%s) IS NOT NULL AS installed", (MARKER,))
         if cursor.fetchone()["installed"]:

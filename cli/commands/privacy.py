@@ -12,6 +12,7 @@ from cli.commands.common import seeker_argument, session
 from cli.output import emit_json, short_time, table
 from cli.session import parse_seeker_id
 from cli.views import account_view, history_entry_view, iso, term
+from domain import kana
 from domain.errors import BadValue
 from domain.i18n import NC_, _, language, pgettext
 from domain.timerules import utcnow
@@ -27,13 +28,15 @@ def find(email: str | None, name_kana: str | None) -> None:
     """Accounts by email or name reading (keyed hashes: neither is stored)."""
     if (email is None) == (name_kana is None):
         raise click.UsageError(_("give --email or --name-kana (one of them)"))
+    # A reading that is not kana is refused before a store is opened.
+    reading = kana.reading(name_kana) if name_kana is not None else None
     run = session()
     ledger = run.ledger()
-    if email is not None:
-        matches = run.call(ledger.find_by_email, email)
+    if reading is not None:
+        matches = run.call(ledger.find_by_reading, reading)
     else:
-        assert name_kana is not None
-        matches = run.call(ledger.find_by_reading, name_kana)
+        assert email is not None
+        matches = run.call(ledger.find_by_email, email)
     accounts = []
     for policy, seeker_id in matches:
         seeker = run.call(ledger.get_seeker, seeker_id)

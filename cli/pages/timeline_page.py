@@ -594,8 +594,8 @@ def table_rows(entries: Sequence[dict[str, Any]]) -> list[Row]:
 
 
 def personal_fields(account: dict[str, Any]) -> list[tuple[str, str]]:
-    """Name, its reading, email, phone, birth date; all ``erased`` once the account's key
-    is gone (purged), whatever the fields held."""
+    """Name, its reading, email, phone, birth date; all ``erased`` once the
+    account's key is gone (purged), whatever the fields held."""
     erased = account.get("purged_at") is not None or account.get("name") is None
     fields = (
         (_("Name"), "name"),
