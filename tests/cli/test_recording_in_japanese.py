@@ -32,6 +32,7 @@ import pytest
 
 from domain import i18n
 from domain.glossary import label
+from tests.cli.test_interrupts import saved_events
 from tests.helpers import CliResult, run_cli, seekers_env, seekers_script
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "import" / "agency.jsonl"
@@ -232,8 +233,9 @@ def test_simulate_counts_in_japanese_and_names_the_states(db_url: str) -> None:
 def test_ctrl_c_during_simulate_says_what_was_kept_in_japanese(
     tmp_path: Path,
 ) -> None:
+    store = tmp_path / "seekers.db"
     process = subprocess.Popen(
-        [seekers_script(), "--db", f"sqlite:///{tmp_path / 'seekers.db'}",
+        [seekers_script(), "--db", f"sqlite:///{store}",
          "--lang", "ja", "simulate", "--seekers", "200000", "--seed", "3"],
         env=seekers_env(),
         stdin=subprocess.DEVNULL,
@@ -241,7 +243,14 @@ def test_ctrl_c_during_simulate_says_what_was_kept_in_japanese(
         stderr=subprocess.PIPE,
         text=True,
     )  # fmt: skip
-    time.sleep(4.0)
+    # Ctrl-C once a first batch is saved, not after a fixed pause that a busy
+    # machine may spend starting up.
+    deadline = time.monotonic() + 120
+    while not saved_events(store):
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            pytest.fail(f"simulate saved nothing: {process.communicate(timeout=60)[1]}")
+        time.sleep(0.05)
     process.send_signal(signal.SIGINT)
     stderr = process.communicate(timeout=60)[1]
     assert process.returncode == 130, stderr

@@ -21,13 +21,13 @@ import json
 import os
 import subprocess
 import sys
-import time
 import uuid
 from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import psycopg
 import pytest
 
 from domain.replay import replay_violations
@@ -43,6 +43,7 @@ from tests.integration.support import (
     all_notifications,
     assert_tables_equal,
     dump_tables,
+    wait_until,
 )
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
@@ -360,13 +361,15 @@ SIMULATED = 1500
 
 
 def start_catch_up(db_url: str) -> subprocess.Popen[str]:
+    env = child_env()
+    env["SEEKERS_LOCK_TIMEOUT"] = "300"  # queued behind the test's lock below
     return subprocess.Popen(
         [
             seekers_script(),
             *("--db", db_url, "--json"),
             *("projections", "catch-up", "--batch-size", "40"),
         ],
-        env=child_env(),
+        env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -385,10 +388,34 @@ def test_concurrent_catch_up_processes_are_exactly_once(pg_url: str) -> None:
         ledger.close()
     assert head > 40 * CATCH_UPS * 10, "too few events for the racers to overlap"
 
+    # The racers start while the test holds the projections' writer lock and
+    # it lets go once every one of them queues for it: the lock then goes to
+    # them in turn, a batch each, so they overlap whatever the start-up of
+    # each (started freely, the first could finish the log alone on a busy
+    # machine before the others began).
     processes = []
-    for _ in range(CATCH_UPS):
-        processes.append(start_catch_up(pg_url))
-        time.sleep(0.2)
+    with (
+        psycopg.connect(pg_url) as holder,
+        psycopg.connect(pg_url, autocommit=True) as observer,
+    ):
+        holder.execute(
+            "LOCK TABLE accounts_tracking, audit_trail_tracking IN EXCLUSIVE MODE"
+        )
+        for _ in range(CATCH_UPS):
+            processes.append(start_catch_up(pg_url))
+
+        def all_queued() -> bool:
+            if any(process.poll() is not None for process in processes):
+                return True  # its exit and error are reported below
+            row = observer.execute(
+                "SELECT count(DISTINCT pid) FROM pg_locks WHERE NOT granted "
+                "AND relation = 'accounts_tracking'::regclass"
+            ).fetchone()
+            return row is not None and row[0] == CATCH_UPS
+
+        queued = wait_until(all_queued, timeout=240, interval=0.05)
+        holder.rollback()
+    assert queued, "the catch-ups did not all queue for the lock"
     processed: list[dict[str, int]] = []
     while processes:
         process = processes.pop(0)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -135,16 +136,35 @@ def test_projections_run_behind_the_pooler_polls_and_says_why(
     seeker = _register(pooled_url, "a@example.jp")
     runner = subprocess.Popen(
         [seekers_script(), "--db", pooled_url, "projections", "run", "--poll", "0.1"],
-        env=seekers_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        env=seekers_env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
         text=True,
     )  # fmt: skip
+    lines: list[str] = []
+    following = threading.Event()
+
+    def read_stderr() -> None:
+        assert runner.stderr is not None
+        for line in runner.stderr:
+            lines.append(line)
+            if "following the log" in line:
+                following.set()
+
+    reader = threading.Thread(target=read_stderr, daemon=True)
+    reader.start()
     try:
-        time.sleep(2.0)
+        # Once it follows the log (its SIGTERM handler is in by then), not
+        # after a fixed pause: a busy machine may take longer to start it.
+        deadline = time.monotonic() + 60
+        while not following.wait(0.05):
+            assert runner.poll() is None, "".join(lines)
+            assert time.monotonic() < deadline, "".join(lines)
         _ok(["pause", seeker], pooled_url)
         time.sleep(0.5)
     finally:
         runner.terminate()
-        _, err = runner.communicate(timeout=30)
+        runner.wait(timeout=30)
+        reader.join(timeout=10)
+    err = "".join(lines)
     assert runner.returncode == 0, err
     assert "polling: LISTEN needs a session" in err
     status = _ok(["--json", "projections", "status"], pooled_url).json()
