@@ -25,6 +25,19 @@ def as_typed(text: str) -> str:
     return unicodedata.normalize("NFKC", text)
 
 
+DASHES = str.maketrans(dict.fromkeys("\u2010\u2012\u2013\u2014\u2015\u2212\u30fc", "-"))
+"""Dashes NFKC leaves alone but people type between a phone number's
+digits: hyphens and dashes (‐ ‒ – — ―), the minus sign (−), and the
+katakana long-vowel mark (ー, which a Japanese IME gives for the ``-`` key
+in kana mode; half-width ｰ is ー after NFKC)."""
+
+
+def phone_as_typed(text: str) -> str:
+    """A phone number in NFKC with every dash as ``-``: ``０９０ー１２３４ー５６７８``
+    is ``090-1234-5678``. Only for phone numbers: in a name, ー is a letter."""
+    return as_typed(text).translate(DASHES)
+
+
 def as_typed_fields(value: Any) -> Any:
     """Every string in a decoded JSON value in NFKC (keys are left alone:
     they are the format's field names, not what someone typed)."""

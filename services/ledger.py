@@ -55,6 +55,7 @@ from domain.policy import CHANNELS, Policy
 from domain.rules import ACCOUNT_STATES
 from domain.seeker import Seeker
 from domain.timerules import check_business_time, parse_instant, utcnow
+from domain.typed import phone_as_typed
 from domain.values import PersonalData
 
 T = TypeVar("T")
@@ -746,6 +747,7 @@ def _registration_personal_data(
     if not local or "." not in domain or " " in email:
         raise BadValue(_("not an email address: {given!r}").format(given=email))
     if phone is not None:
+        phone = phone_as_typed(phone)
         digits = [c for c in phone if c.isdigit()]
         if len(digits) < 7 or any(c not in "0123456789+-() " for c in phone):
             raise BadValue(_("not a phone number: {given!r}").format(given=phone))

@@ -77,6 +77,40 @@ def test_names_keep_their_kanji_and_kana(db_url: str) -> None:
     assert account["birth_date"] == "1990-05-06"
 
 
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "０９０ー１２３４ー５６７８",  # the long-vowel mark: an IME's "-" in kana mode
+        "090ｰ1234ｰ5678",  # its half-width form
+        "090−1234−5678",  # the minus sign
+        "090‐1234‐5678",  # the hyphen
+        "090‑1234‑5678",  # the non-breaking hyphen
+        "090–1234—5678",  # en and em dashes
+        "０９０―１２３４－５６７８",  # the horizontal bar, the full-width hyphen-minus
+    ],
+)
+def test_a_phone_takes_every_dash_people_type(db_url: str, typed: str) -> None:
+    account = register(
+        db_url,
+        "--name", "サトー ユーコ", "--phone", typed, "--email", TARO,
+        "--birth-date", "1988-04-02", "--policy", "workport", "--at", "2025-01-15",
+    )  # fmt: skip
+    assert account["phone"] == "090-1234-5678"
+    assert account["name"] == "サトー ユーコ"  # in a name, ー is a letter
+
+
+def test_a_phone_with_letters_is_still_refused(db_url: str) -> None:
+    refused = fail(
+        ["register", "--name", "Taro", "--phone", "090ーABCDー5678", "--email", TARO,
+         "--birth-date", "1988-04-02", "--policy", "workport"],
+        db_url,
+        2,
+    )  # fmt: skip
+    assert one_line_failure(refused, 2) == (
+        "error: not a phone number: '090-ABCD-5678'"
+    )
+
+
 def test_one_email_typed_two_ways_is_one_address(db_url: str) -> None:
     first = register(
         db_url,
@@ -307,7 +341,7 @@ def test_an_import_file_is_read_as_typed(db_url: str, tmp_path: Path) -> None:
     registrations.write_text(
         "ref,policy,name,email,birth_date,phone,channel,advisor,occurred_at,actor\n"
         "C-1,ｗｏｒｋｐｏｒｔ,ﾀﾅｶ ｿｳﾀ,ｓｏｔａ＠ｅｘａｍｐｌｅ．ｊｐ,"
-        "Ｓ６３．１２．２４,０３－１２３４－５６７８,ａｐｐ,Ｍｏｒｉ,令和6年2月1日,"
+        "Ｓ６３．１２．２４,０３ー１２３４ー５６７８,ａｐｐ,Ｍｏｒｉ,令和6年2月1日,"
         "ｌｅｇａｃｙ\n",
         encoding="utf-8",
     )
