@@ -13,7 +13,7 @@ from cli.output import emit_json, short_time, table
 from cli.session import parse_seeker_id
 from cli.views import account_view, history_entry_view, iso, term
 from domain import kana
-from domain.errors import BadValue
+from domain.errors import BadValue, SeekerNotFound
 from domain.i18n import NC_, _, language, pgettext
 from domain.timerules import utcnow
 
@@ -39,7 +39,12 @@ def find(email: str | None, name_kana: str | None) -> None:
         matches = run.call(ledger.find_by_email, email)
     accounts = []
     for policy, seeker_id in matches:
-        seeker = run.call(ledger.get_seeker, seeker_id)
+        try:
+            seeker = run.call(ledger.get_seeker, seeker_id)
+        except SeekerNotFound:
+            # Index rows of a registration that never completed (the process
+            # died between indexing and saving): no account to list.
+            continue
         accounts.append(
             {"id": str(seeker_id), "policy": policy, "status": seeker.status}
         )

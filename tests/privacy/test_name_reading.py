@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -28,7 +29,7 @@ from adapters.roles import AUDITOR, OPERATOR, PRIVACY, REPORTER
 from adapters.sqlite_store import SCHEMA_MARK
 from services.importing import CSV_HEADER
 from tests.cli.steps import fail, one_line_failure, succeed, succeed_json
-from tests.helpers import run_cli
+from tests.helpers import ledger_for, run_cli
 from tests.integrity.support import events_table, raw
 
 TARO = "ヤマダ タロウ"
@@ -247,6 +248,26 @@ def stored_bytes(db_url: str) -> bytes:
         for (n,) in tables
     ]
     return b"".join(bytes(s) for (s,) in states) + str(texts).encode()
+
+
+def test_find_skips_index_rows_of_a_registration_that_never_completed(
+    db_url: str,
+) -> None:
+    """The blind indexes are written before the ``Registered`` event; a
+    process that died in between leaves rows naming no account. ``find``
+    lists the accounts that exist and does not fail on the others."""
+    seeker = register(db_url, "taro@example.jp", "--name-kana", TARO)
+    ledger = ledger_for(db_url)
+    try:
+        vault = ledger.vault
+        assert vault is not None
+        vault.index_readings([("pasona", TARO, uuid.uuid4())])
+        assert vault.claim_email("pasona", "gone@example.jp", uuid.uuid4()) is None
+    finally:
+        ledger.close()
+    assert found(db_url, "ヤマダ") == [("workport", seeker)]
+    nobody = succeed(["find", "--email", "gone@example.jp"], db_url).stdout
+    assert nobody == "no account with that email\n"
 
 
 def test_the_reading_is_sealed_never_stored_in_plaintext(db_url: str) -> None:
