@@ -36,10 +36,10 @@ def japanese() -> bool:
 
 
 def cell_width(text: str) -> int:
-    """The columns ``text`` takes on a terminal. In Japanese a wide character
-    (kanji, kana, full-width forms) takes two; English output keeps counting
-    characters, as it always has."""
-    if not japanese():
+    """The columns ``text`` takes on a terminal: a wide character (kanji,
+    kana, full-width forms) takes two, in either language (an English table
+    holds Japanese job titles and advisors' names too)."""
+    if text.isascii():
         return len(text)
     return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
 

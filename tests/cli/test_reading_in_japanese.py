@@ -7,7 +7,8 @@ the Japanese era, exact at the Heisei/Reiwa boundary (``平成31年4月30日``,
 byte the same whatever the language or the era.
 
 English output is pinned by the rest of the suite; here only that a run in
-English after a Japanese one (in one process) is English again.
+English after a Japanese one (in one process) is English again, and that an
+English table lines up a Japanese name (two columns a wide character).
 """
 
 from __future__ import annotations
@@ -189,6 +190,22 @@ def test_history_in_japanese(db_url: str, paused: str) -> None:
     starts = [columns(lines[1][: lines[1].index("イベント")])]
     starts += [columns(row[: row.index(cells[n][4])]) for n, row in enumerate(rows)]
     assert len(set(starts)) == 1
+
+
+def test_an_english_table_lines_up_japanese_names_too(db_url: str, paused: str) -> None:
+    """An agency working in English still has Japanese actors and job titles:
+    a wide character takes two columns there too, so the columns after it
+    start where the header's do."""
+    resumed = run_cli(
+        ["resume", paused, "--at", "2019-05-06"], db_url=db_url, actor="佐藤"
+    )
+    assert resumed.code == 0, resumed.stderr
+    lines = ok(["history", paused], db_url).stdout.splitlines()
+    assert "佐藤" in lines[-1]
+    header_start = columns(lines[1][: lines[1].index("event")])
+    for row in lines[3:]:
+        event = re.split(r" {2,}", row.rstrip())[4]
+        assert columns(row[: row.index(event)]) == header_start, row
 
 
 def test_history_with_the_era_at_the_boundary(db_url: str, paused: str) -> None:
