@@ -26,6 +26,7 @@ import contextlib
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
+from adapters.interrupts import let_go
 from domain.errors import StorageError
 from domain.i18n import _
 from projections.changes import Cursor
@@ -85,7 +86,9 @@ class BlueGreen:
             for view in self.live:
                 view.settle_rebuild()
             self._swap()
-        except BaseException:
+        except BaseException as error:
+            if isinstance(error, KeyboardInterrupt):
+                let_go(error)  # a batch it cut short, rolled back first
             self._abandon()
             raise
         return sum(self.counts.values())

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 import click
 
+from adapters.interrupts import let_go
 from cli.commands.common import Seconds, session
 from cli.output import emit_json, table
 from cli.progress import ProgressLine
@@ -152,7 +153,8 @@ class Interrupted(click.ClickException):
 def resumable(message: Callable[[], str]) -> Iterator[None]:
     try:
         yield
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as interrupt:
+        let_go(interrupt)  # before the session closes its pool
         raise Interrupted(message()) from None
 
 
