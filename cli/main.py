@@ -26,7 +26,7 @@ from cli.params import TEXT, VERBATIM, as_typed_options
 from domain import i18n
 from domain.errors import SeekerLedgerError
 from domain.i18n import _
-from domain.typed import as_typed
+from domain.typed import as_typed, is_one_line
 
 
 def default_actor() -> str:
@@ -281,9 +281,15 @@ def cli(
     from domain.dates_for_people import write_era
 
     write_era(era)  # every run chooses afresh (tests run many in one process)
+    actor = actor.strip() or default_actor()
+    if not is_one_line(actor):
+        raise click.BadParameter(
+            _("who acted is one line, without tabs or line breaks"),
+            param_hint="'--actor' / SEEKERS_ACTOR",
+        )
     session = Session(
         db_url=db_url,
-        actor=actor.strip() or default_actor(),
+        actor=actor,
         json=as_json,
         read_url=read_url.strip() or None if read_url else None,
         fresh=fresh,

@@ -108,7 +108,11 @@ WRAP = 100
 
 def field_line(name: str, value: str) -> str:
     """One line of the account view: ``  label         value``."""
-    width = LABEL_WIDTH.get(language(), LABEL_WIDTH["en"])
+    return labelled(name, value, LABEL_WIDTH.get(language(), LABEL_WIDTH["en"]))
+
+
+def labelled(name: str, value: str, width: int) -> str:
+    """``  label  value``, the label padded to ``width`` columns."""
     return f"  {pad(name, width)} {value}"
 
 
@@ -131,44 +135,16 @@ def wrapped_list(items: Sequence[str], indent: int) -> str:
     return ("\n" + " " * indent).join(lines)
 
 
-def wrapped_line(name: str, items: list[str]) -> str:
-    """A field of the account view whose value is a list."""
-    return field_line(name, wrapped_list(items, 2 + LABEL_WIDTH["ja"] + 1))
+def wrapped_line(name: str, items: list[str], width: int | None = None) -> str:
+    """A field of the account view whose value is a list (its label padded
+    to ``width`` columns, the language's usual column by default)."""
+    width = width or LABEL_WIDTH.get(language(), LABEL_WIDTH["en"])
+    return labelled(name, wrapped_list(items, 2 + width + 1), width)
 
 
-def account_text(view: dict[str, Any]) -> str:
-    lines = [
-        _("Seeker {id}  (policy {policy}, version {version})").format(
-            id=view["id"],
-            policy=term("policy", view["policy"]),
-            version=view["version"],
-        ),
-        field_line(
-            pgettext("account view", "status"),
-            _("{status} since {since}").format(
-                status=term("account state", view["status"]),
-                since=short_time(view["status_since"]),
-            ),
-        ),
-    ]
-    if view.get("personal_sealed"):
-        lines.append("  " + _("personal data sealed (this login may not read it)"))
-    elif view["name"] is None:
-        lines.append("  " + _("personal data erased"))
-    else:
-        lines.append(field_line(pgettext("account view", "name"), view["name"]))
-        if view["name_kana"]:
-            lines.append(
-                field_line(pgettext("account view", "name (kana)"), view["name_kana"])
-            )
-        lines.append(field_line(pgettext("account view", "email"), view["email"]))
-        if view["phone"]:
-            lines.append(field_line(pgettext("account view", "phone"), view["phone"]))
-        lines.append(
-            field_line(
-                pgettext("account view", "birth date"), _birth_date(view["birth_date"])
-            )
-        )
+def account_text(view: dict[str, Any], request_id: str | None = None) -> str:
+    """The account view; with the request id of the command that printed it
+    as its last line."""
     withdrawal = view["withdrawal"]
     attempts = view["contact_attempts"] or None
     optional = [
@@ -213,24 +189,65 @@ def account_text(view: dict[str, Any]) -> str:
             _code("recorded purge reason", view["purge_reason"]),
         ),
     ]
-    lines.extend(
-        field_line(name, value)
-        for name, value in optional
-        if value is not None and value != "-"
+    optional = [(name, value) for name, value in optional if value not in (None, "-")]
+    # Labels line up on the longest one shown (an English label such as
+    # "unreachable lapses at" is longer than the usual column).
+    width = max(
+        LABEL_WIDTH.get(language(), LABEL_WIDTH["en"]),
+        *(cell_width(name) for name, _value in optional),
     )
+
+    def field_line(name: str, value: str) -> str:
+        return labelled(name, value, width)
+
+    lines = [
+        _("Seeker {id}  (policy {policy}, version {version})").format(
+            id=view["id"],
+            policy=term("policy", view["policy"]),
+            version=view["version"],
+        ),
+        field_line(
+            pgettext("account view", "status"),
+            _("{status} since {since}").format(
+                status=term("account state", view["status"]),
+                since=short_time(view["status_since"]),
+            ),
+        ),
+    ]
+    if view.get("personal_sealed"):
+        lines.append("  " + _("personal data sealed (this login may not read it)"))
+    elif view["name"] is None:
+        lines.append("  " + _("personal data erased"))
+    else:
+        lines.append(field_line(pgettext("account view", "name"), view["name"]))
+        if view["name_kana"]:
+            lines.append(
+                field_line(pgettext("account view", "name (kana)"), view["name_kana"])
+            )
+        lines.append(field_line(pgettext("account view", "email"), view["email"]))
+        if view["phone"]:
+            lines.append(field_line(pgettext("account view", "phone"), view["phone"]))
+        lines.append(
+            field_line(
+                pgettext("account view", "birth date"), _birth_date(view["birth_date"])
+            )
+        )
+    lines.extend(field_line(name, value) for name, value in optional)
     if view["applications"]:
         lines.append("  " + pgettext("account view", "applications"))
         lines.extend(_application_line(a) for a in view["applications"])
     if view["allowed"]:
         lines.append(
             wrapped_line(
-                pgettext("account view", "allowed"), _commands(view["allowed"])
+                pgettext("account view", "allowed"), _commands(view["allowed"]), width
             )
         )
     else:
         lines.append(
             field_line(pgettext("account view", "allowed"), _("nothing (final)"))
         )
+    if request_id:
+        lines.append(field_line(pgettext("account view", "request"), request_id))
     return "\n".join(lines)
 
 
@@ -285,11 +302,9 @@ def emit_outcome(
         click.echo(_("already recorded: {events}").format(events=events))
     else:
         click.echo(_("recorded: {events}").format(events=events))
-    click.echo(account_text(view))
-    for note in notes:
+    click.echo(account_text(view, outcome.request_id))
+    for note in notes:  # after the account's block, not inside it
         click.echo(note)
-    if outcome.request_id:
-        click.echo(field_line(pgettext("account view", "request"), outcome.request_id))
 
 
 def emit_account(seeker: Seeker, *, as_json: bool) -> None:

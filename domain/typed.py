@@ -38,6 +38,17 @@ def phone_as_typed(text: str) -> str:
     return as_typed(text).translate(DASHES)
 
 
+LINE_BREAKS = frozenset("\n\r\t\v\f\x1c\x1d\x1e\x85\u2028\u2029")
+"""What ends a line somewhere (``str.splitlines`` splits on each), and tab."""
+
+
+def is_one_line(text: str) -> bool:
+    """Whether ``text`` stays on one line wherever it is shown: who acted is
+    a cell of the audit trail, and a line break in it would draw a row of
+    its own there (an event that never happened)."""
+    return LINE_BREAKS.isdisjoint(text)
+
+
 def as_typed_fields(value: Any) -> Any:
     """Every string in a decoded JSON value in NFKC (keys are left alone:
     they are the format's field names, not what someone typed)."""

@@ -64,7 +64,7 @@ from domain.timerules import (
     parse_instant,
     utcnow,
 )
-from domain.typed import as_typed, as_typed_fields
+from domain.typed import as_typed, as_typed_fields, is_one_line
 from domain.values import PersonalData
 from privacy.vault import normalise_email
 from services.ledger import SeekerLedger, _registration_personal_data
@@ -176,6 +176,16 @@ def account_id(ref: str) -> UUID:
 # -- reading the file ---------------------------------------------------------
 
 _REF = re.compile(r'"ref"\s*:\s*"((?:[^"\\]|\\.)*)"')
+
+
+def jsonl_lines(text: str) -> list[str]:
+    """The lines of a JSON Lines file: ends at ``\n`` (``\r\n`` too) only.
+
+    Not ``str.splitlines``, which also breaks at U+2028, U+2029 and U+0085:
+    JSON allows them raw inside a string (Python's ``json.dumps`` with
+    ``ensure_ascii=False`` writes U+2028 so), and a note holding one was
+    split into two lines that were not JSON."""
+    return [line.removesuffix("\r") for line in text.split("\n")]
 
 
 def read_jsonl(lines: Iterable[str]) -> list[_Line]:
@@ -585,7 +595,14 @@ class _Account:
     def _actor(self, record: dict[str, Any]) -> str:
         if "actor" not in record and self.actor_default:
             return self.actor_default
-        return _text(record, "actor")
+        actor = _text(record, "actor")
+        if not is_one_line(actor):
+            raise BadLine(
+                _(
+                    "field 'actor' is one line, without tabs or line breaks: {given!r}"
+                ).format(given=actor)
+            )
+        return actor
 
 
 def _shown(instant: datetime, seeker: Seeker | None) -> str:

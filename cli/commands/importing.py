@@ -18,7 +18,13 @@ from cli.params import VERBATIM
 from cli.progress import ProgressLine
 from domain.errors import BadValue
 from domain.i18n import _
-from services.importing import ImportReport, import_records, read_csv, read_jsonl
+from services.importing import (
+    ImportReport,
+    import_records,
+    jsonl_lines,
+    read_csv,
+    read_jsonl,
+)
 
 MAX_IMPORT_FILE = 4 * 1024**3
 """Larger than any agency's export; the file is read into memory whole."""
@@ -40,7 +46,9 @@ def _read(path: Path) -> str:
                     path=path, limit=MAX_IMPORT_FILE
                 )
             )
-        return path.read_text(encoding="utf-8")
+        # utf-8-sig: a byte order mark (Excel's "CSV UTF-8" writes one) is
+        # not part of the first field; without one it reads as UTF-8.
+        return path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
         raise BadValue(
             _("cannot read {path}: no such file").format(path=path)
@@ -88,7 +96,7 @@ def import_command(file: str, file_format: str | None, dry_run: bool) -> None:
     kind = (
         file_format or ("csv" if path.suffix.lower() == ".csv" else "jsonl")
     ).lower()
-    lines = read_csv(text) if kind == "csv" else read_jsonl(text.splitlines())
+    lines = read_csv(text) if kind == "csv" else read_jsonl(jsonl_lines(text))
     config = run.config
     missing = config.sqlite_path is not None and not config.sqlite_path.exists()
     actor_default = run.actor if kind == "csv" else None

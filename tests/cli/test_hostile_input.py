@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import subprocess
 from pathlib import Path
 
 import click
@@ -19,7 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cli.main import COMMANDS, cli
-from tests.helpers import run_cli
+from tests.helpers import run_cli, seekers_env, seekers_script
 
 EXCLUDED = {"projections run"}  # follows the log until stopped
 SIZE_OPTIONS = {"--seekers", "--batch-size", "--years", "--round", "--seed"}
@@ -156,3 +157,38 @@ def test_malformed_urls_and_settings_are_one_line(argv: list[str]) -> None:
     assert result.code in (2, 6), result.stderr
     assert "Traceback" not in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+
+
+@pytest.mark.parametrize("breaking", ["\n", "\r", "\t", "\u2028", "\x85"])
+@pytest.mark.parametrize("given", ["option", "environment"])
+def test_an_actor_with_a_line_break_is_refused_and_writes_nothing(
+    tmp_path: Path, breaking: str, given: str
+) -> None:
+    """Who acted is a cell of ``history``: a line break there drew a second
+    row, which could read as an event that never happened (a purge by a
+    director). Refused (exit 2) before anything is opened."""
+    actor = f"kato{breaking}3  2025-01-20  director  Purged"
+    argv = ["register", "--name", "A", "--email", "a@b.jp", "--birth-date",
+            "1990-01-01", "--policy", "workport"]  # fmt: skip
+    url = f"sqlite:///{tmp_path / 'seekers.db'}"
+    if given == "option":
+        code, stderr = (
+            (result := run_cli(argv, db_url=url, actor=actor)).code,
+            result.stderr,
+        )
+    else:
+        env = {**seekers_env(), "SEEKERS_DB": url, "SEEKERS_ACTOR": actor}
+        ran = subprocess.run(
+            [seekers_script(), *argv], env=env, capture_output=True, text=True
+        )
+        code, stderr = ran.returncode, ran.stderr
+    assert code == 2, stderr
+    [line] = stderr.strip().splitlines()
+    if breaking == "\r":  # a control character: refused before any option
+        assert line.endswith("holds a control character (0x0d)"), line
+    else:
+        assert line == (
+            "error: Invalid value for '--actor' / SEEKERS_ACTOR: who acted is one "
+            "line, without tabs or line breaks"
+        )
+    assert list(tmp_path.iterdir()) == []

@@ -208,6 +208,30 @@ def test_an_english_table_lines_up_japanese_names_too(db_url: str, paused: str) 
         assert columns(row[: row.index(event)]) == header_start, row
 
 
+def test_the_english_account_view_lines_up_its_long_labels(db_url: str) -> None:
+    """An English label longer than the usual column ("withdrawal channel")
+    moves every value of that view to one column; the request id is the
+    block's last line, and a suggestion comes after the block."""
+    seeker = register(db_url, "workport", "2025-01-15")
+    printed = ok(
+        ["request-withdrawal", seeker, "--channel", "app", "--reason",
+         "advisor_mismatch", "--erase-data", "--at", "2025-01-20"],
+        db_url,
+    ).stdout.splitlines()  # fmt: skip
+    labels = ("status", "name", "email", "birth date", "last activity",
+              "withdrawal reason", "withdrawal channel", "erasure requested",
+              "allowed", "request")  # fmt: skip
+    width = max(map(len, labels))
+    shown = {line[2 : 2 + width].rstrip(): line for line in printed[2:]}
+    for label in labels:
+        line = shown[label]
+        assert line[2 + width] == " " and line[3 + width] != " ", line
+    request = printed.index(shown["request"])
+    assert printed[request - 1] == shown["allowed"]
+    assert printed[request + 1 :] != []
+    assert all(line.startswith("suggest instead: ") for line in printed[request + 1 :])
+
+
 def test_history_with_the_era_at_the_boundary(db_url: str, paused: str) -> None:
     western = ja(["history", paused], db_url)
     era = ja(["history", paused], db_url, era=True)

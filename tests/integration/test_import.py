@@ -10,6 +10,7 @@ one account for each kind of bad line, and one good line exported twice
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -313,3 +314,64 @@ def test_no_note_is_kept_after_a_purge(db_url: str, tmp_path: Path) -> None:
     assert result.stderr.startswith(f"line {len(lines) + 1}: ")
     assert "purged" in result.stderr
     assert _stored(db_url, "P-001") == len(lines)
+
+
+REGISTRATION = (
+    '{"ref": "L-1", "type": "Registered", "occurred_at": "2024-02-01", '
+    '"actor": "legacy", "policy": "workport", "name": "Tanaka Sota", '
+    '"email": "sota@example.jp", "birth_date": "1988-12-24"}'
+)
+
+
+@pytest.mark.parametrize("inside", ["\u2028", "\u2029", "\x85"])
+def test_a_json_line_holding_a_unicode_line_separator_is_one_line(
+    db_url: str, tmp_path: Path, inside: str
+) -> None:
+    """JSON allows U+2028, U+2029 and U+0085 raw inside a string (Python's
+    ``json.dumps(..., ensure_ascii=False)`` writes U+2028 so); a line ends
+    at ``\\n`` only, also after ``\\r``."""
+    paused = (
+        '{"ref": "L-1", "type": "Paused", "occurred_at": "2024-02-10", '
+        f'"actor": "Mori", "note": "family{inside}matters"}}'
+    )
+    path = tmp_path / "records.jsonl"
+    path.write_text(f"{REGISTRATION}\r\n{paused}\r\n", encoding="utf-8", newline="")
+    code, report, stderr = _import(db_url, str(path))
+    assert (code, report["events"], report["rejected"]) == (0, 2, 0), stderr
+    export = run_cli(["export-data", str(account_id("L-1"))], db_url=db_url)
+    assert '"text": "family' + inside + 'matters"' in export.stdout
+
+
+@pytest.mark.parametrize("kind", ["csv", "jsonl"])
+def test_a_file_starting_with_a_byte_order_mark_imports(
+    db_url: str, tmp_path: Path, kind: str
+) -> None:
+    """Excel's "CSV UTF-8" starts the file with a BOM: it is not part of the
+    first field (the header, or the first line's JSON)."""
+    path = tmp_path / f"records.{kind}"
+    body = (
+        "ref,policy,name,email,birth_date,phone,channel,advisor,occurred_at,actor\n"
+        "C-2,workport,Mori Riku,riku.mori@example.jp,1985-06-30,,app,Kato,"
+        "2024-02-01,legacy\n"
+        if kind == "csv"
+        else REGISTRATION + "\n"
+    )
+    path.write_bytes(b"\xef\xbb\xbf" + body.encode())
+    code, report, stderr = _import(db_url, str(path))
+    assert (code, report["new_accounts"], report["rejected"]) == (0, 1, 0), stderr
+
+
+@pytest.mark.parametrize("breaking", ["\n", "\r", "\t", "\u2028"])
+def test_an_actor_is_one_line(db_url: str, tmp_path: Path, breaking: str) -> None:
+    """Who acted is a cell of the audit trail: a line break there would draw
+    a row of its own in ``history`` (an event that never happened)."""
+    path = tmp_path / "records.jsonl"
+    actor = json.dumps(f"kato{breaking}x")  # escaped as a JSON writer escapes it
+    path.write_text(REGISTRATION.replace('"legacy"', actor) + "\n")
+    code, report, stderr = _import(db_url, str(path))
+    assert (code, report["rejected"]) == (1, 1)
+    assert stderr.startswith(
+        "line 1: field 'actor' is one line, without tabs or line breaks: 'kato"
+    )
+    assert len(stderr.splitlines()) == 1
+    assert _stored(db_url, "L-1") == 0
