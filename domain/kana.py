@@ -9,7 +9,9 @@ and the given name, or nothing.
 
 A reading is kept in katakana, its parts separated by one space, and is
 found by the whole reading or by any one of its parts: ``ヤマダ``, ``タロウ``,
-``やまだ たろう`` and ``ヤマダタロウ`` all find ``ヤマダ タロウ``.
+``やまだ たろう`` and ``ヤマダタロウ`` all find ``ヤマダ タロウ``. A reading
+typed as one run (``ヤマダタロウ``) is one part: nothing here can tell where
+the family name ends.
 """
 
 from __future__ import annotations
@@ -25,8 +27,9 @@ HIRAGANA_TO_KATAKANA = {code: code + 0x60 for code in range(0x3041, 0x3097)} | {
 }
 """Hiragana and its iteration marks, one code point below their katakana."""
 
-KATAKANA = re.compile(r"[\u30A1-\u30FA\u30FC\u30FD\u30FE]+")
-"""Letters of a reading: katakana, the long-vowel mark ー, the iteration marks."""
+KATAKANA = re.compile(r"[\u30A1-\u30FA][\u30A1-\u30FA\u30FC\u30FD\u30FE]*")
+"""A part of a reading: a katakana letter, then katakana, the long-vowel
+mark ー or the iteration marks (neither of which starts a word)."""
 
 SEPARATORS = re.compile(r"[\s\u30FB]+")
 """Between the parts of a reading: spaces (the ideographic one is a space

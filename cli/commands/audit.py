@@ -19,6 +19,7 @@ from typing import Any
 import click
 
 from cli.commands.common import seeker_argument, session
+from cli.files import check_output
 from cli.output import emit_json, table
 from cli.progress import ProgressLine
 from cli.session import parse_seeker_id
@@ -278,6 +279,10 @@ def export(output: Path) -> None:
     """Write the log (events.jsonl) and its manifest to DIR, for verifying
     with no database."""
     run = session()
+    if output.exists() and not output.is_dir():
+        raise BadValue(
+            _("--output {output}: a file is there; give a folder").format(output=output)
+        )
     log = _audit_log()
     state = run.call(log.state)
     total = state.size if state is not None else 0
@@ -314,6 +319,10 @@ def prove(seeker: str, output: Path, sign_key: Path | None) -> None:
     """Write one seeker's evidence bundle: their stored events, stream chain,
     inclusion proofs and the checkpoint they are proven against."""
     run = session()
+    # Before the proof: proving may record a checkpoint, which the
+    # append-only log keeps for good, even if the bundle then had nowhere
+    # to go.
+    check_output(str(output))
     key = _signing_key(sign_key)
     bundle = run.call(_audit_log().prove, parse_seeker_id(seeker), key)
     try:

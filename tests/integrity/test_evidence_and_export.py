@@ -241,3 +241,37 @@ def test_bad_bundles_exports_and_seekers(
         db_url=db_url,
     )
     one_line_error(nowhere, 2)
+
+
+def _checkpoints(db_url: str) -> int:
+    return int(raw(db_url, "SELECT count(*) FROM integrity_checkpoints")[0][0])
+
+
+def test_a_bundle_with_nowhere_to_go_records_no_checkpoint(
+    db_url: str, store: dict[str, str], tmp_path: Path
+) -> None:
+    """``prove`` may record a checkpoint to prove against, which the log keeps
+    for good: a bad ``--output`` is refused before it (exit 2, nothing
+    written), as ``audit checkpoint --output`` does."""
+    seeker = next(iter(store.values()))
+    before = _checkpoints(db_url)
+    for output in (tmp_path / "no" / "such" / "bundle.json", tmp_path):
+        refused = run_cli(
+            ["audit", "prove", seeker, "--output", str(output)], db_url=db_url
+        )
+        one_line_error(refused, 2)
+        assert _checkpoints(db_url) == before
+    assert not (tmp_path / "no").exists()
+
+
+def test_an_export_over_a_file_is_a_bad_option_not_a_storage_failure(
+    db_url: str, store: dict[str, str], tmp_path: Path
+) -> None:
+    taken = tmp_path / "taken"
+    taken.write_text("kept")
+    refused = run_cli(["audit", "export", "--output", str(taken)], db_url=db_url)
+    one_line_error(refused, 2)
+    assert refused.stderr.strip() == (
+        f"error: --output {taken}: a file is there; give a folder"
+    )
+    assert taken.read_text() == "kept"

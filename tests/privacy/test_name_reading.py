@@ -134,6 +134,8 @@ BAD_READINGS = {  # what is typed, and the refusal's quote of it (None: empty)
     "empty": ("", None),
     "only spaces": (" \u3000 ", None),
     "only a middle dot": ("・", None),
+    "only the long-vowel mark": ("ー", "ー"),
+    "a part starting with the long-vowel mark": ("ヤマダ ーコ", "ヤマダ ーコ"),
 }
 
 
