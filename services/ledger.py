@@ -672,9 +672,14 @@ def business_time(
     now: datetime,
 ) -> datetime:
     """``--at`` as an instant: now when not given, a text in the policy's
-    zone, never before ``not_before`` nor in the future."""
+    zone, never before ``not_before`` nor in the future.
+
+    Not given, and the account's latest event is later than now (recorded
+    from a clock a few minutes ahead, within ``FUTURE_TOLERANCE``): the
+    event takes the latest event's time, so that the stream stays in order
+    and nobody is told their ``--at``, which they never gave, is too early."""
     if at is None:
-        occurred_at = now
+        occurred_at = now if not_before is None else max(now, not_before)
     elif isinstance(at, datetime):
         occurred_at = at
     else:

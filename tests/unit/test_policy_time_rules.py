@@ -8,13 +8,17 @@ No I/O: the ``Seeker`` aggregate is driven directly with aware business times.
 from __future__ import annotations
 
 import dataclasses
-from datetime import UTC, datetime, timedelta
+import secrets
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
 from domain.errors import BadValue
 from domain.policy import PRESETS
 from domain.timerules import check_business_time, parse_instant
+from privacy.key_table import MemoryKeyTable
+from privacy.vault import Vault
+from services.ledger import SeekerLedger
 from tests.unit.aggregates import (
     ACTOR,
     TOKYO,
@@ -252,3 +256,36 @@ def test_at_not_before_the_accounts_latest_event() -> None:
 
     with pytest.raises(BadValue, match="latest event"):
         check_business_time(latest - timedelta(seconds=1), not_before=latest, now=now)
+
+
+def test_without_at_an_event_after_one_a_clock_ahead_recorded_keeps_the_order() -> None:
+    """Two terminals whose clocks differ by minutes: the latest event is
+    four minutes 'ahead' of this one's now. An event without ``--at`` takes
+    the latest event's time (the stream stays in order) instead of being
+    refused for an ``--at`` nobody gave; a given ``--at`` before it is
+    still refused."""
+    now = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
+    ahead = now + timedelta(minutes=4)
+    vault = Vault(MemoryKeyTable(), master_key=secrets.token_bytes(32))
+    ledger = SeekerLedger(
+        env={"PERSISTENCE_MODULE": "eventsourcing.popo"},
+        vault=lambda _: vault,
+        clock=lambda: now,
+    )
+    try:
+        registered = ledger.register(
+            policy=PRESETS["workport"], name="Aya Mori", email="aya@example.jp",
+            birth_date=date(1990, 1, 1), phone=None, channel="app", advisor=None,
+            actor="terminal.a", at=ahead,
+        )  # fmt: skip
+        seeker = registered.seeker.id
+        ledger.contact(seeker, channel="phone", outcome="reached", actor="terminal.b")
+        stored = list(ledger.events.get(seeker))
+        assert [event.occurred_at for event in stored] == [ahead, ahead]
+        with pytest.raises(BadValue, match="before the account's latest event"):
+            ledger.contact(
+                seeker, channel="phone", outcome="reached", actor="terminal.b",
+                at=now,
+            )  # fmt: skip
+    finally:
+        ledger.close()
