@@ -3,8 +3,8 @@
 ``keygen``, ``checkpoint``, ``verify`` (the database, an export, or one
 seeker's evidence bundle), ``export`` and ``prove`` are SPEC §8; ``replay``
 runs every stream through the current rules. Exit codes: 0 clean, 1
-findings, 2 a bad file or option, 3 no such seeker, 6 storage or an
-unreadable key file.
+findings, 2 a bad file or option (a key file too: missing, not a key, or
+one keygen will not overwrite), 3 no such seeker, 6 storage.
 """
 
 from __future__ import annotations
@@ -32,7 +32,10 @@ path_option = click.Path(path_type=Path, dir_okay=False)
 
 @contextmanager
 def _audit_errors() -> Iterator[None]:
-    """Bad files are bad values (exit 2); unreadable keys are exit 6."""
+    """Bad files are bad values (exit 2), key files included: a key file is
+    named by an option (or ``SEEKERS_AUDIT_SIGNING_KEY``), like a checkpoint
+    file, and the store has nothing to do with it (exit 6 said 'storage
+    unavailable' of a typo in a path)."""
     from integrity.checkpoint import CheckpointError, KeyFileError
     from integrity.evidence import BundleError
     from integrity.export import ExportError
@@ -40,7 +43,7 @@ def _audit_errors() -> Iterator[None]:
     try:
         yield
     except KeyFileError as error:
-        raise StorageError(_("key file: {error}").format(error=error)) from None
+        raise BadValue(_("key file: {error}").format(error=error)) from None
     except (CheckpointError, BundleError, ExportError) as error:
         raise BadValue(str(error)) from None
 

@@ -205,19 +205,25 @@ def test_a_bad_checkpoint_file_is_one_line_exit_2(
     assert why in result.stderr
 
 
-def test_keys_that_cannot_be_read_are_exit_6(
+def test_key_files_that_cannot_be_used_are_bad_option_values(
     db_url: str, store: dict[str, str], tmp_path: Path
 ) -> None:
     garbage = tmp_path / "garbage.key"
     garbage.write_bytes(b"\x00\x01 not a key")
     signed = run_cli(["audit", "checkpoint", "--sign-key", str(garbage)], db_url=db_url)
-    one_line_error(signed, 6)
+    one_line_error(signed, 2)
     public = run_cli(["audit", "verify", "--public-key", str(garbage)], db_url=db_url)
-    one_line_error(public, 6)
+    one_line_error(public, 2)
+    missing = tmp_path / "no-such.key"
+    for option in ("--sign-key", "--public-key"):
+        command = "checkpoint" if option == "--sign-key" else "verify"
+        absent = run_cli(["audit", command, option, str(missing)], db_url=db_url)
+        one_line_error(absent, 2)
+        assert absent.stderr.startswith(f"error: key file: {missing}")
     key = tmp_path / "audit.key"
     assert run_cli(["audit", "keygen", "--output", str(key)]).code == 0
     again = run_cli(["audit", "keygen", "--output", str(key)])
-    one_line_error(again, 6)
+    one_line_error(again, 2)
     assert "not overwriting" in again.stderr
     assert key.stat().st_mode & 0o777 == 0o600
 
