@@ -33,6 +33,9 @@ REPORTS = (
     "declines",
     "unreachable",
 )
+UNDATED = ("status", "unreachable")
+"""Reports of the accounts as they are now: a period (``--from``/``--to``)
+does not apply to them."""
 LIST_COLUMNS = (
     "id",
     "policy",
@@ -430,6 +433,12 @@ def report_rows(
         )
     first = parse_date(start) if start else None
     last = parse_date(end) if end else None
+    if first is not None and last is not None and first > last:
+        raise BadValue(
+            _("--from {start} is after --to {end}: the period is empty").format(
+                start=start, end=end
+            )
+        )
     listing = LISTINGS[name]
     paging: dict[str, Any] = {"limit": limit, "after": after, "batch_size": batch_size}
     if name == "retention":

@@ -43,6 +43,7 @@ from projections.queries import (
     LIST_COLUMNS,
     REPORT_COLUMNS,
     REPORTS,
+    UNDATED,
     RowStream,
     iter_accounts,
     report_rows,
@@ -172,6 +173,13 @@ def report_command(
         return
     if output is not None:
         raise click.UsageError(_("--output goes with report html only"))
+    if name in UNDATED and (start is not None or end is not None):
+        raise click.UsageError(
+            _(
+                "report {name} is the accounts as they are now: --from and --to "
+                "do not apply"
+            ).format(name=name)
+        )
     size = _page_size(limit, all_rows)
     run = session()
     rows: RowStream = run.call(

@@ -94,7 +94,7 @@ from cli.main import cli, main
 from domain import i18n
 from domain.events import EVENT_CLASSES
 from domain.policy import PRESETS, Policy
-from projections.queries import REPORTS
+from projections.queries import REPORTS, UNDATED
 from services import importing
 from tests.cli.steps import closed_port
 from tests.conftest import TEST_MASTER_KEY, fresh_postgres_database
@@ -1033,10 +1033,21 @@ ERRORS: dict[str, Case] = {
 
 REPORTS: dict[str, Case] = {
     **{
-        name: Case(f"report {name} --from 2025-01-01 --to 2025-12-31")
+        name: Case(
+            f"report {name}"
+            + ("" if name in UNDATED else " --from 2025-01-01 --to 2025-12-31")
+        )
         for name in REPORTS
     },
-    "status (no rows)": Case("report status --from 2030-01-01 --to 2030-12-31"),
+    "withdrawals (no rows)": Case(
+        "report withdrawals --from 2030-01-01 --to 2030-12-31"
+    ),
+    "usage: a period given to a report of now": Case(
+        "report status --from 2025-01-01", 2
+    ),
+    "bad value: --from after --to": Case(
+        "report withdrawals --from 2025-12-31 --to 2025-01-01", 2
+    ),
 }
 
 
