@@ -115,6 +115,12 @@ _SEP_MONTH_DAY = (
 _ERA_KANJI = re.compile(rf"(?P<era>{_ERA})\s*{_YEAR}{_KANJI_MONTH_DAY}")
 _ERA_SEP = re.compile(rf"(?P<era>{_ERA})\s*{_YEAR}{_SEP_MONTH_DAY}")
 _GREGORIAN_KANJI = re.compile(rf"(?P<year>[0-9]{{4}}){_KANJI_MONTH_DAY}")
+_GREGORIAN_SLASH = re.compile(
+    r"(?P<year>[0-9]{4})\s*(?P<sep>[/.])\s*(?P<month>[0-9]{1,2})\s*(?P=sep)"
+    r"\s*(?P<day>[0-9]{1,2})"
+)
+"""``2026/2/2``, ``2026.02.02``: how forms and spreadsheets in Japan write a
+Western date (ISO's ``-`` is read by ``date.fromisoformat``)."""
 _ERA_YEAR = re.compile(rf"(?P<era>{_ERA})\s*{_YEAR}\s*(?:年|[./-]|$)")
 _TIME = re.compile(
     r"(?P<hour>[0-9]{1,2})(?:"
@@ -123,7 +129,7 @@ _TIME = re.compile(
     r")"
 )
 
-EXPECTED = N_("2026年2月2日, 令和8年2月2日, 令和元年5月1日 or R8.2.2")
+EXPECTED = N_("2026年2月2日, 2026/2/2, 令和8年2月2日, 令和元年5月1日 or R8.2.2")
 """The Japanese forms, as the error of an unreadable date lists them."""
 
 
@@ -156,6 +162,7 @@ def parse_japanese(text: str) -> tuple[date, time | None] | None:
         (_ERA_KANJI, False),
         (_ERA_SEP, True),
         (_GREGORIAN_KANJI, False),
+        (_GREGORIAN_SLASH, True),
     ):
         found = pattern.match(value)
         if found is None:

@@ -29,8 +29,8 @@ _at = click.option(
     "--at",
     "at",
     metavar="T",
-    help="When it happened (ISO 8601, or 2026年2月2日 / 令和8年2月2日 / R8.2.2 "
-    "with an optional 14:05; a date alone is 00:00 in the policy's time "
+    help="When it happened (ISO 8601, or 2026年2月2日 / 2026/2/2 / 令和8年2月2日 / "
+    "R8.2.2 with an optional 14:05; a date alone is 00:00 in the policy's time "
     "zone). Default: now.",
 )
 _request_id = click.option(

@@ -270,7 +270,7 @@ def test_an_impossible_japanese_date_is_a_one_line_usage_error(db_url: str) -> N
     garbled = fail(["show", seeker, "--as-of", "令和7年2月"], db_url, 2, as_json=True)
     message = garbled.error()["error"]["message"]
     assert message.startswith("not an ISO 8601 date or date-time: '令和7年2月' (")
-    assert "2026年2月2日, 令和8年2月2日, 令和元年5月1日 or R8.2.2" in message
+    assert "2026年2月2日, 2026/2/2, 令和8年2月2日, 令和元年5月1日 or R8.2.2" in message
 
 
 def test_an_import_file_is_read_as_typed(db_url: str, tmp_path: Path) -> None:

@@ -146,7 +146,8 @@ def test_impossible_dates_are_refused_with_what_was_expected() -> None:
     assert "before the start of 明治" in refusal("明治元年1月1日")
     assert "before the start of 令和" in refusal("令和元年4月30日")
     expected = (
-        "(expected YYYY-MM-DD, 2026年2月2日, 令和8年2月2日, 令和元年5月1日 or R8.2.2)"
+        "(expected YYYY-MM-DD, 2026年2月2日, 2026/2/2, 令和8年2月2日, 令和元年5月1日 "
+        "or R8.2.2)"
     )
     for garbled in (
         "令和8年2月",
@@ -154,7 +155,8 @@ def test_impossible_dates_are_refused_with_what_was_expected() -> None:
         "R8.2",
         "X8.2.2",
         "令和八年二月二日",
-        "2026/2/2",
+        "2026/2.2",
+        "26/2/2",
     ):
         assert refusal(garbled) == f"not a date: {garbled!r} {expected}"
 
@@ -211,6 +213,20 @@ def test_the_forms_of_the_issue() -> None:
     assert parse_date("昭和63年4月2日") == date(1988, 4, 2)
     assert parse_date("S63.4.2") == date(1988, 4, 2)
     assert parse_date("平成元年1月8日") == date(1989, 1, 8)
+
+
+def test_a_western_date_with_slashes_or_dots_as_forms_and_spreadsheets_write_it() -> (
+    None
+):
+    for form in ("2026/2/2", "2026/02/02", "2026.2.2", "２０２６／２／２"):
+        assert parse_date(form) == date(2026, 2, 2), form
+    assert parse_instant("2026/2/2 14:05", TOKYO) == datetime(
+        2026, 2, 2, 14, 5, tzinfo=TOKYO
+    )
+    with pytest.raises(BadValue, match="not an ISO 8601"):
+        parse_instant("2026/2/214:05", TOKYO)  # a space must separate them
+    assert "there is no day 2026-02-30" in refusal("2026/2/30")
+    assert "there is no day 2026-13-01" in refusal("2026/13/1")
 
 
 def test_iso_8601_is_read_exactly_as_before() -> None:
