@@ -752,9 +752,14 @@ def _registration_personal_data(
     if not local or "." not in domain or " " in email:
         raise BadValue(_("not an email address: {given!r}").format(given=email))
     if phone is not None:
-        phone = phone_as_typed(phone)
+        phone = phone_as_typed(phone).strip()
         digits = [c for c in phone if c.isdigit()]
-        if len(digits) < 7 or any(c not in "0123456789+-() " for c in phone):
+        if (
+            len(digits) < 7
+            or any(c not in "0123456789+-() " for c in phone)
+            or phone[0] not in "0123456789+("
+            or phone[-1] not in "0123456789)"
+        ):
             raise BadValue(_("not a phone number: {given!r}").format(given=phone))
     return PersonalData(
         name=name,
